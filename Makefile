@@ -1,0 +1,101 @@
+# Makefile: builds bin/tandem-server and the Check unit tests, and runs every
+# test. `make run` and `make test` first install what is missing
+# (tools/install-deps.sh). `make SANITIZE=address,undefined` builds with ASan
+# and UBSan into build/san/ (libc malloc there: jemalloc and ASan both want to
+# own malloc); the default build goes to build/release/.
+
+SANITIZE ?=
+CC := gcc
+PYTHON := /usr/bin/python3
+
+ifeq ($(SANITIZE),)
+VARIANT := release
+SANFLAGS :=
+ALLOC_PKG := jemalloc
+ALLOC_DEF :=
+else
+VARIANT := san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALLOC_PKG :=
+ALLOC_DEF := -DTANDEM_NO_JEMALLOC
+endif
+
+B := build/$(VARIANT)
+# Deferred (=) so that pkg-config runs after install-deps has run.
+PKG_CFLAGS = $(shell pkg-config --cflags $(ALLOC_PKG) openssl)
+PKG_LIBS = $(shell pkg-config --libs $(ALLOC_PKG) openssl)
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+CFLAGS = -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -MMD -MP $(SANFLAGS) $(ALLOC_DEF) $(PKG_CFLAGS)
+LDFLAGS = $(SANFLAGS) -rdynamic
+LDLIBS = $(PKG_LIBS) -lm -lpthread
+
+LIB_SRC := $(filter-out core/main.c,$(wildcard core/*.c net/*.c rdb/*.c repl/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB := $(B)/libtandem.a
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FAKE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/fake/*.c))
+
+.PHONY: all deps run test test-unit test-unit-san test-integration bench check clean FORCE
+.DEFAULT_GOAL := all
+
+all: bin/tandem-server
+
+deps:
+	@tools/install-deps.sh
+
+$(B)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/tests/fake/%.o: tests/unit/fake/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/tandem-server: $(B)/core/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The binary of whichever variant was built last is the one in bin/.
+bin/tandem-server: $(B)/tandem-server FORCE
+	@mkdir -p bin
+	@cmp -s $< $@ || cp $< $@
+
+$(B)/tests/%: tests/unit/%.c $(FAKE_OBJ) $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(FAKE_OBJ) $(LIB) $(LDLIBS) $(CHECK_LIBS)
+
+test-unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; exit $$fail
+
+test-unit-san:
+	$(MAKE) SANITIZE=address,undefined test-unit
+
+test-integration: all
+	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider .
+
+test: all
+	tools/check-deps.sh
+	$(MAKE) test-unit
+	$(MAKE) test-unit-san
+	$(MAKE) test-integration
+
+check:
+	tools/check-deps.sh
+
+run: all
+	bin/tandem-server tandem.conf
+
+bench: all
+	tools/bench/throughput.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
