@@ -30,6 +30,8 @@ typedef struct resp_parser {
     long long bulk_len;    /* -1 when waiting for a $ line */
     int argc, argv_cap;
     str *argv;             /* arguments parsed so far */
+    str bulk;              /* the argument being read, NULL if none */
+    size_t pending;        /* bytes in argv and bulk of this command */
     const char *error;     /* set when RESP_PARSE_ERR was returned */
     char error_buf[128];
 } resp_parser;

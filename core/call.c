@@ -1,0 +1,118 @@
+/* call.c: command dispatch and propagation (see call.h). */
+#include "core/call.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "net/output.h"
+
+#define CALL_MAX_HOOKS 16
+
+static struct {
+    struct {
+        call_gate_fn *fn;
+        void *data;
+    } gates[CALL_MAX_HOOKS];
+    int ngates;
+    struct {
+        propagate_fn *fn;
+        void *data;
+    } hooks[CALL_MAX_HOOKS];
+    int nhooks;
+    call_stats stats;
+} calls;
+
+void call_add_gate(call_gate_fn *gate, void *data)
+{
+    calls.gates[calls.ngates].fn = gate;
+    calls.gates[calls.ngates++].data = data;
+}
+
+void call_add_propagate_hook(propagate_fn *hook, void *data)
+{
+    calls.hooks[calls.nhooks].fn = hook;
+    calls.hooks[calls.nhooks++].data = data;
+}
+
+call_stats *call_get_stats(void) { return &calls.stats; }
+
+static long long usec_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void reject_unknown(client *c)
+{
+    str args = str_empty();
+    for (int i = 1; i < c->argc && str_len(args) < 128; i++)
+        args = str_cat_fmt(args, "'%.*s' ", 128 - (int)str_len(args), c->argv[i]);
+    reply_error_fmt(c, "ERR unknown command '%.128s', with args beginning with: %s", c->argv[0],
+                    args);
+    str_free(args);
+}
+
+static int arity_ok(const command *cmd, int argc)
+{
+    return (cmd->arity > 0 && cmd->arity == argc) || (cmd->arity < 0 && argc >= -cmd->arity);
+}
+
+/* Finds the command to run, replying with the error when there is none. */
+static const command *call_resolve(client *c)
+{
+    const command *cmd = command_lookup(c->argv[0], str_len(c->argv[0]));
+    if (!cmd) {
+        reject_unknown(c);
+        return NULL;
+    }
+    if (cmd->subcommands && c->argc >= 2) {
+        const command *sub = command_lookup_sub(cmd, c->argv[1], str_len(c->argv[1]));
+        if (!sub) {
+            char upper[64];
+            size_t i;
+            for (i = 0; cmd->name[i] && i < sizeof(upper) - 1; i++)
+                upper[i] = (char)(cmd->name[i] - ('a' <= cmd->name[i] && cmd->name[i] <= 'z' ? 32 : 0));
+            upper[i] = '\0';
+            reply_error_fmt(c, "ERR unknown subcommand '%.128s'. Try %s HELP.", c->argv[1], upper);
+            return NULL;
+        }
+        cmd = sub;
+    }
+    if (!arity_ok(cmd, c->argc)) {
+        reply_error_fmt(c, "ERR wrong number of arguments for '%s' command", cmd->fullname);
+        ((command *)cmd)->stats.rejected_calls++;
+        return NULL;
+    }
+    return cmd;
+}
+
+void call_dispatch(client *c)
+{
+    const command *cmd = call_resolve(c);
+    if (!cmd) return;
+    command *mut = (command *)cmd;
+    for (int i = 0; i < calls.ngates; i++) {
+        if (calls.gates[i].fn(c, cmd, calls.gates[i].data) == -1) {
+            mut->stats.rejected_calls++;
+            return;
+        }
+    }
+    long long errors_before = clients_stats()->error_replies;
+    long long start = usec_now();
+    cmd->proc(c, cmd);
+    mut->stats.usec += usec_now() - start;
+    mut->stats.calls++;
+    if (clients_stats()->error_replies != errors_before) mut->stats.failed_calls++;
+    c->last_cmd = cmd->fullname;
+    calls.stats.commands_processed++;
+}
+
+void propagate(int db, int argc, str *argv)
+{
+    calls.stats.dirty++;
+    for (int i = 0; i < calls.nhooks; i++) calls.hooks[i].fn(db, argc, argv, calls.hooks[i].data);
+}
+
+void propagate_current(client *c) { propagate(c->db, c->argc, c->argv); }

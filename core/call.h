@@ -1,0 +1,32 @@
+/* call.h: the one path every command runs through, and the one point every
+ * write goes out through. call_dispatch() is the client layer's dispatch
+ * callback: it looks the command up, checks arity, runs the registered gates
+ * (authentication, and later read-only replica, OOM, loading, min-replicas,
+ * MISCONF), runs the command and counts it. propagate() hands a write, in its
+ * deterministic form, to the registered hooks (save-point counters, the
+ * replication stream). */
+#ifndef TANDEM_CALL_H
+#define TANDEM_CALL_H
+
+#include "core/command.h"
+
+/* A gate returns 0 to let the command run, or -1 after replying with the
+ * reason it refused. */
+typedef int call_gate_fn(client *c, const command *cmd, void *data);
+typedef void propagate_fn(int db, int argc, str *argv, void *data);
+
+void call_add_gate(call_gate_fn *gate, void *data);
+void call_add_propagate_hook(propagate_fn *hook, void *data);
+
+void call_dispatch(client *c);
+void propagate(int db, int argc, str *argv);
+/* Propagates the running client's own command as it arrived. */
+void propagate_current(client *c);
+
+typedef struct call_stats {
+    long long commands_processed;
+    long long dirty;                /* changes since the last save */
+} call_stats;
+call_stats *call_get_stats(void);
+
+#endif

@@ -1,0 +1,326 @@
+/* client.c: clients: creation and release, the read path (read, parse,
+ * dispatch), asynchronous close, the idle-timeout cron and CLIENT LIST lines.
+ * The reply path is in output.c. */
+#include "net/client.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "net/output.h"
+
+#define CLIENT_READ_CHUNK (16 * 1024)
+#define CLIENT_BIG_READ (1024 * 1024)
+
+static struct {
+    loop *loop;
+    client_settings *settings;
+    client_fn *dispatch;
+    client_fn *on_free;
+    list_node all;
+    list_node to_close;
+    unsigned long count;
+    uint64_t next_id;
+    long long now_ms;
+    client_stats stats;
+} clients;
+
+void clients_init(loop *l, client_settings *settings, client_fn *dispatch, client_fn *on_free)
+{
+    clients.loop = l;
+    clients.settings = settings;
+    clients.dispatch = dispatch;
+    clients.on_free = on_free;
+    list_init(&clients.all);
+    list_init(&clients.to_close);
+    clients.next_id = 1;
+}
+
+void clients_set_now(long long now_ms) { clients.now_ms = now_ms; }
+unsigned long clients_count(void) { return clients.count; }
+list_node *clients_list(void) { return &clients.all; }
+client_stats *clients_stats(void) { return &clients.stats; }
+
+static void client_read_handler(conn *cn);
+
+client *client_create(conn *cn)
+{
+    client *c = tmalloc(sizeof(*c));
+    memset(c, 0, offsetof(client, buf));
+    c->bufpos = c->sentlen = 0;
+    c->reply_head = c->reply_tail = NULL;
+    c->reply_bytes = 0;
+    c->obuf_soft_since_ms = 0;
+    c->id = clients.next_id++;
+    c->conn = cn;
+    c->resp = 2;
+    c->querybuf = str_empty();
+    c->ctime_ms = c->last_interaction_ms = clients.now_ms;
+    resp_parser_init(&c->parser, &clients.settings->proto);
+    list_init(&c->pending_node);
+    list_init(&c->close_node);
+    list_add_tail(&clients.all, &c->all_node);
+    clients.count++;
+    if (cn) {
+        conn_set_private(cn, c);
+        conn_format_peer(cn, c->addr, sizeof(c->addr));
+        conn_format_local(cn, c->laddr, sizeof(c->laddr));
+        conn_set_read_handler(cn, client_read_handler);
+    }
+    return c;
+}
+
+static void accept_done(conn *cn)
+{
+    if (conn_get_state(cn) != CONN_STATE_CONNECTED) {
+        log_msg(LOG_VERBOSE, "Error accepting a client connection: %s",
+                conn_last_error(cn) ? conn_last_error(cn) : "unknown");
+        conn_close(cn);
+        return;
+    }
+    client *c = client_create(cn);
+    if (conn_is_unix(cn)) c->flags |= CLIENT_UNIX;
+}
+
+void clients_accept(conn *cn, int is_unix)
+{
+    clients.stats.connections_received++;
+    if (clients.count >= (unsigned long)clients.settings->maxclients) {
+        static const char msg[] = "-ERR max number of clients reached\r\n";
+        /* Best effort: the socket is new, so its buffer takes this at once. */
+        conn_write(cn, msg, sizeof(msg) - 1);
+        clients.stats.rejected_connections++;
+        conn_close(cn);
+        return;
+    }
+    if (!is_unix) {
+        conn_enable_nodelay(cn);
+        if (clients.settings->tcp_keepalive > 0)
+            conn_keepalive(cn, (int)clients.settings->tcp_keepalive);
+    }
+    if (conn_accept(cn, accept_done) == -1) conn_close(cn);
+}
+
+static void client_free_args(client *c)
+{
+    for (int i = 0; i < c->argc; i++) str_free(c->argv[i]);
+    tfree(c->argv);
+    c->argv = NULL;
+    c->argc = 0;
+}
+
+void client_free(client *c)
+{
+    if (clients.on_free) clients.on_free(c);
+    if (c->conn) conn_close(c->conn);
+    list_del(&c->all_node);
+    if (list_linked(&c->close_node)) list_del(&c->close_node);
+    output_forget(c);
+    client_free_args(c);
+    resp_parser_free(&c->parser);
+    str_free(c->querybuf);
+    str_free(c->name);
+    clients.count--;
+    tfree(c);
+}
+
+void client_close_async(client *c)
+{
+    if (c->flags & CLIENT_CLOSE_ASAP) return;
+    c->flags |= CLIENT_CLOSE_ASAP;
+    /* Stop reading at once; the reply path ignores such clients. */
+    if (c->conn) conn_set_read_handler(c->conn, NULL);
+    list_add_tail(&clients.to_close, &c->close_node);
+}
+
+void clients_free_closed(void)
+{
+    list_node *pos, *tmp;
+    list_for_each_safe(pos, tmp, &clients.to_close)
+    {
+        client_free(list_entry(pos, client, close_node));
+    }
+}
+
+client *client_by_id(uint64_t id)
+{
+    list_node *pos, *tmp;
+    list_for_each_safe(pos, tmp, &clients.all)
+    {
+        client *c = list_entry(pos, client, all_node);
+        if (c->id == id) return c;
+    }
+    return NULL;
+}
+
+static void client_protocol_error(client *c)
+{
+    log_msg(LOG_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,
+            (unsigned long long)c->id, c->addr);
+    char msg[192];
+    int n = snprintf(msg, sizeof(msg), "ERR %s", c->parser.error);
+    reply_error_len(c, msg, (size_t)n);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+void client_process_input(client *c)
+{
+    size_t pos = 0;
+    while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+        int r = resp_parse(&c->parser, c->querybuf, str_len(c->querybuf), &pos);
+        if (r == RESP_PARSE_AGAIN) break;
+        if (r == RESP_PARSE_ERR) {
+            client_protocol_error(c);
+            break;
+        }
+        c->argv = resp_parser_take(&c->parser, &c->argc);
+        clients.dispatch(c);
+        client_free_args(c);
+    }
+    if (pos) str_consume(c->querybuf, pos);
+}
+
+static int client_over_query_limit(client *c)
+{
+    size_t held = str_len(c->querybuf) + resp_parser_pending_bytes(&c->parser);
+    if (held > clients.stats.max_querybuf) clients.stats.max_querybuf = held;
+    if (held > c->querybuf_peak) c->querybuf_peak = held;
+    return clients.settings->query_buffer_limit > 0 &&
+           held > (size_t)clients.settings->query_buffer_limit;
+}
+
+static void client_read_handler(conn *cn)
+{
+    client *c = conn_get_private(cn);
+    size_t chunk = c->parser.bulk_len > CLIENT_READ_CHUNK ? CLIENT_BIG_READ : CLIENT_READ_CHUNK;
+    c->querybuf = str_make_room(c->querybuf, chunk);
+    ssize_t n = conn_read(cn, c->querybuf + str_len(c->querybuf), chunk);
+    if (n == CONN_AGAIN) return;
+    if (n == 0) {
+        log_msg(LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
+                (unsigned long long)c->id, c->addr);
+        client_close_async(c);
+        return;
+    }
+    if (n < 0) {
+        log_msg(LOG_VERBOSE, "Reading from client: %s", conn_last_error(cn));
+        client_close_async(c);
+        return;
+    }
+    str_incr_len(c->querybuf, n);
+    c->last_interaction_ms = clients.now_ms;
+    clients.stats.net_input_bytes += n;
+    client_process_input(c);
+    if (!(c->flags & CLIENT_CLOSE_ASAP) && client_over_query_limit(c)) {
+        str info = client_info_line(str_empty(), c);
+        log_msg(LOG_WARNING, "Closing client that reached max query buffer length: %s", info);
+        str_free(info);
+        clients.stats.client_query_buffer_limit_disconnections++;
+        client_close_async(c);
+    }
+}
+
+/* ---------- clientsCron ---------- */
+
+static int client_timed_out(client *c, long long now_ms)
+{
+    long long timeout = clients.settings->timeout_seconds;
+    if (timeout <= 0 || (c->flags & (CLIENT_REPLICA | CLIENT_PRIMARY | CLIENT_PUBSUB))) return 0;
+    return now_ms - c->last_interaction_ms > timeout * 1000;
+}
+
+static void client_shrink_querybuf(client *c)
+{
+    if (str_len(c->querybuf) == 0 && str_alloc_size(c->querybuf) > 4 * CLIENT_READ_CHUNK) {
+        str_free(c->querybuf);
+        c->querybuf = str_empty();
+    }
+    c->querybuf_peak = str_len(c->querybuf);
+}
+
+void clients_cron(long long now_ms, int hz)
+{
+    clients.now_ms = now_ms;
+    if (clients.count == 0) return;
+    /* Visit every client about once a second: count/hz per tick, at least 5. */
+    unsigned long batch = clients.count / (unsigned long)(hz > 0 ? hz : 10);
+    if (batch < 5) batch = 5;
+    while (batch-- > 0 && !list_empty(&clients.all)) {
+        /* Rotate: take the head, move it to the tail. */
+        list_node *n = clients.all.next;
+        list_del(n);
+        list_add_tail(&clients.all, n);
+        client *c = list_entry(n, client, all_node);
+        if (c->flags & CLIENT_CLOSE_ASAP) continue;
+        if (client_timed_out(c, now_ms)) {
+            log_msg(LOG_VERBOSE, "Closing idle client id=%llu addr=%s", (unsigned long long)c->id,
+                    c->addr);
+            client_close_async(c);
+            continue;
+        }
+        client_shrink_querybuf(c);
+        output_check_soft_limit(c, now_ms);
+    }
+}
+
+/* ---------- CLIENT LIST ---------- */
+
+enum client_class client_class_of(const client *c)
+{
+    if (c->flags & CLIENT_REPLICA) return CLIENT_CLASS_REPLICA;
+    if (c->flags & CLIENT_PUBSUB) return CLIENT_CLASS_PUBSUB;
+    return CLIENT_CLASS_NORMAL;
+}
+
+const char *client_class_name(enum client_class cls)
+{
+    static const char *names[] = {"normal", "replica", "pubsub"};
+    return names[cls];
+}
+
+int client_class_by_name(const char *name)
+{
+    if (!strcasecmp(name, "normal")) return CLIENT_CLASS_NORMAL;
+    if (!strcasecmp(name, "replica") || !strcasecmp(name, "slave")) return CLIENT_CLASS_REPLICA;
+    if (!strcasecmp(name, "pubsub")) return CLIENT_CLASS_PUBSUB;
+    return -1;
+}
+
+static void client_flags_text(const client *c, char *out)
+{
+    char *p = out;
+    if (c->flags & CLIENT_REPLICA) *p++ = 'S';
+    if (c->flags & CLIENT_PRIMARY) *p++ = 'M';
+    if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
+    if (c->flags & CLIENT_UNIX) *p++ = 'U';
+    if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';
+    if (p == out) *p++ = 'N';
+    *p = '\0';
+}
+
+str client_info_line(str s, client *c)
+{
+    char flags[16], events[3] = {0};
+    client_flags_text(c, flags);
+    int e = 0;
+    if (c->conn && conn_has_read_handler(c->conn)) events[e++] = 'r';
+    if (c->conn && conn_has_write_handler(c->conn)) events[e++] = 'w';
+    size_t argv_mem = 0;
+    for (int i = 0; i < c->argc; i++) argv_mem += str_len(c->argv[i]);
+    size_t qbuf_alloc = str_alloc_size(c->querybuf);
+    size_t omem = c->reply_bytes;
+    size_t tot = sizeof(client) + qbuf_alloc + omem + argv_mem;
+    long long now = clients.now_ms;
+    return str_cat_fmt(
+        s,
+        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 "
+        "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%zu "
+        "obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+        (unsigned long long)c->id, c->addr, c->laddr, c->conn ? conn_fd(c->conn) : -1,
+        c->name ? c->name : "", (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000,
+        flags, c->db, str_len(c->querybuf), str_avail(c->querybuf), argv_mem, CLIENT_REPLY_CHUNK,
+        c->querybuf_peak, c->bufpos, output_block_count(c), omem, tot, events,
+        c->last_cmd ? c->last_cmd : "NULL", c->resp);
+}

@@ -1,0 +1,27 @@
+/* listener.h: listening sockets (a TCP bind list, a Unix socket) on the
+ * event loop. Each readable event accepts up to LISTENER_MAX_ACCEPTS
+ * connections and hands each, wrapped in a conn, to the accept callback given
+ * at creation. Knows the event loop and the connection layer only. */
+#ifndef TANDEM_LISTENER_H
+#define TANDEM_LISTENER_H
+
+#include "core/loop.h"
+#include "net/conn.h"
+
+#define LISTENER_MAX_ACCEPTS 1000
+
+typedef struct listener listener;
+/* Receives a new connection in state ACCEPTING; the callback owns it. */
+typedef void listener_accept_fn(conn *c, void *data);
+
+/* Listens on every address of addrs (port on each). Returns NULL with a
+ * message in err (SOCK_ERR_LEN bytes) when one cannot be bound. */
+listener *listener_create_tcp(loop *l, int naddrs, char **addrs, int port, int backlog,
+                              listener_accept_fn *fn, void *data, char *err);
+listener *listener_create_unix(loop *l, const char *path, unsigned perm, int backlog,
+                               listener_accept_fn *fn, void *data, char *err);
+void listener_close(listener *ls);
+/* Descriptors held (for the reserved-descriptor arithmetic). */
+int listener_fd_count(const listener *ls);
+
+#endif

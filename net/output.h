@@ -1,0 +1,43 @@
+/* output.h: the reply path. Replies are appended to the client's fixed
+ * buffer, then to a list of blocks; clients with output wait in a pending
+ * list that before-sleep writes out (output_flush_pending). A write handler
+ * is installed only when the socket could not take everything. The
+ * client-output-buffer-limit of the client's class is enforced as replies are
+ * added (hard limit) and by the cron (soft limit held for its seconds). */
+#ifndef TANDEM_OUTPUT_H
+#define TANDEM_OUTPUT_H
+
+#include <stddef.h>
+
+#include "net/client.h"
+
+void output_init(client_settings *settings);
+
+void reply_raw(client *c, const void *p, size_t len);
+void reply_simple(client *c, const char *text);
+void reply_ok(client *c);
+/* text is the whole error ("ERR ..." or "WRONGTYPE ..."), without '-'. */
+void reply_error(client *c, const char *text);
+void reply_error_len(client *c, const char *text, size_t len);
+void reply_error_fmt(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_integer(client *c, long long v);
+void reply_bulk(client *c, const void *p, size_t len);
+void reply_bulk_cstr(client *c, const char *s);
+void reply_bulk_str(client *c, const str s);
+void reply_null(client *c);
+void reply_array_len(client *c, long long n);
+void reply_map_len(client *c, long long pairs);
+void reply_set_len(client *c, long long n);
+void reply_double(client *c, double d);
+void reply_verbatim(client *c, const char *p, size_t len, const char *ext);
+
+/* Before-sleep: write pending replies of every client. */
+void output_flush_pending(void);
+/* Release the client's reply memory and leave the pending list. */
+void output_forget(client *c);
+size_t output_block_count(const client *c);
+int output_has_pending(const client *c);
+/* Cron: close a client whose soft limit has held too long. */
+void output_check_soft_limit(client *c, long long now_ms);
+
+#endif
