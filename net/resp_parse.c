@@ -138,9 +138,9 @@ static int parse_bulk_len(resp_parser *p, const char *buf, size_t len, size_t *p
     if (rc != RESP_PARSE_OK) return rc;
     const char *line = buf + *pos;
     if (line[0] != '$') {
-        /* A NUL here cuts the text short, as Redis's printf-built reply does. */
-        snprintf(p->error_buf, sizeof(p->error_buf), "Protocol error: expected '$', got '%c'",
-                 line[0]);
+        /* Redis's reply shows a CR or LF as a space (a NUL cuts it short) */
+        char got = line[0] == '\r' || line[0] == '\n' ? ' ' : line[0];
+        snprintf(p->error_buf, sizeof(p->error_buf), "Protocol error: expected '$', got '%c'", got);
         return fail(p, p->error_buf);
     }
     long long blen;
@@ -206,7 +206,7 @@ static int read_bulk(resp_parser *p, const char *buf, size_t len, size_t *pos)
     }
     if (str_len(p->bulk) < blen || len - *pos < 2) return 0;
     *pos += 2;
-    str arg = str_avail(p->bulk) ? str_shrink(p->bulk) : p->bulk;
+    str arg = str_shrink(p->bulk); /* drop the growth slack: args may be kept */
     p->bulk = NULL;
     push_arg(p, arg);
     return 1;
