@@ -26,7 +26,8 @@ void resp_parser_init(resp_parser *p, const resp_limits *limits)
 
 void resp_free_args(str *argv, int argc)
 {
-    for (int i = 0; i < argc; i++) str_free(argv[i]);
+    for (int i = 0; i < argc; i++)
+        str_free(argv[i]);
     tfree(argv);
 }
 
@@ -58,9 +59,15 @@ str *resp_parser_take(resp_parser *p, int *argc)
     return argv;
 }
 
-size_t resp_parser_pending_bytes(const resp_parser *p) { return p->pending; }
+size_t resp_parser_pending_bytes(const resp_parser *p)
+{
+    return p->pending;
+}
 
-int resp_parser_idle(const resp_parser *p) { return p->kind == KIND_NONE; }
+int resp_parser_idle(const resp_parser *p)
+{
+    return p->kind == KIND_NONE;
+}
 
 static int fail(resp_parser *p, const char *msg)
 {
@@ -165,9 +172,10 @@ static void push_arg(resp_parser *p, str arg)
     p->bulk_len = -1;
 }
 
-/* Adds n arrived bytes to the argument being read. The room doubles with
- * what has arrived (so copying stays linear) but never passes the announced
- * length, and nothing is reserved for bytes not yet sent. */
+/* Adds n arrived bytes to the argument being read. The room asked for
+ * doubles with what has arrived (so copying stays linear) and stops at the
+ * announced length: memory held stays a small multiple of the bytes the
+ * client actually sent, whatever length it announced. */
 static void bulk_append(resp_parser *p, const char *data, size_t n)
 {
     size_t have = str_len(p->bulk);
@@ -263,10 +271,16 @@ int resp_parse(resp_parser *p, const char *buf, size_t len, size_t *pos)
 /* ---- resp_split_args: sdssplitargs's rules ---- */
 
 /* Skipped between arguments (isspace in the C locale). */
-static int is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static int is_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
 
 /* Ends an unquoted argument: a narrower set than is_space, as in Redis. */
-static int ends_arg(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+static int ends_arg(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
 
 static int hex_value(char c)
 {
@@ -279,12 +293,18 @@ static int hex_value(char c)
 static char unescape(char c)
 {
     switch (c) {
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'b': return '\b';
-    case 'a': return '\a';
-    default: return c;
+    case 'n':
+        return '\n';
+    case 'r':
+        return '\r';
+    case 't':
+        return '\t';
+    case 'b':
+        return '\b';
+    case 'a':
+        return '\a';
+    default:
+        return c;
     }
 }
 
@@ -312,7 +332,8 @@ static const char *read_double_quoted(const char *p, const char *end, str *arg)
 {
     while (p < end) {
         const char *run = p;
-        while (p < end && *p != '"' && *p != '\\') p++;
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
         *arg = str_cat_len(*arg, run, (size_t)(p - run));
         if (p == end) break;
         if (*p == '"') return p + 1;
@@ -326,7 +347,8 @@ static const char *read_single_quoted(const char *p, const char *end, str *arg)
 {
     while (p < end) {
         const char *run = p;
-        while (p < end && *p != '\'' && *p != '\\') p++;
+        while (p < end && *p != '\'' && *p != '\\')
+            p++;
         *arg = str_cat_len(*arg, run, (size_t)(p - run));
         if (p == end) break;
         if (*p == '\'') return p + 1;
@@ -343,7 +365,8 @@ static const char *read_single_quoted(const char *p, const char *end, str *arg)
 static const char *read_arg(const char *p, const char *end, str *arg)
 {
     const char *run = p;
-    while (p < end && !ends_arg(*p) && *p != '"' && *p != '\'') p++;
+    while (p < end && !ends_arg(*p) && *p != '"' && *p != '\'')
+        p++;
     *arg = str_new_len(run, (size_t)(p - run));
     if (p == end || ends_arg(*p)) return p;
     p = *p == '"' ? read_double_quoted(p + 1, end, arg) : read_single_quoted(p + 1, end, arg);
@@ -359,7 +382,8 @@ str *resp_split_args(const char *line, size_t len, int *argc)
     int n = 0, cap = 4;
     str *argv = tmalloc(sizeof(str) * (size_t)cap);
     for (;;) {
-        while (p < end && is_space(*p)) p++;
+        while (p < end && is_space(*p))
+            p++;
         if (p == end) break;
         str arg;
         p = read_arg(p, end, &arg);

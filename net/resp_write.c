@@ -21,7 +21,8 @@ size_t resp_format_header(char *dst, char prefix, long long n)
     char *p = dst;
     *p++ = prefix;
     if (n < 0) *p++ = '-';
-    while (k) *p++ = digits[--k];
+    while (k)
+        *p++ = digits[--k];
     *p++ = '\r';
     *p++ = '\n';
     return (size_t)(p - dst);
@@ -54,18 +55,28 @@ static str add_line(str s, char prefix, const char *text, size_t len)
     s = str_make_room(s, len + 3);
     char *p = s + str_len(s);
     *p++ = prefix;
-    for (size_t i = 0; i < len; i++) p[i] = text[i] == '\r' || text[i] == '\n' ? ' ' : text[i];
+    for (size_t i = 0; i < len; i++)
+        p[i] = text[i] == '\r' || text[i] == '\n' ? ' ' : text[i];
     p[len] = '\r';
     p[len + 1] = '\n';
     str_incr_len(s, (long long)len + 3);
     return s;
 }
 
-str resp_add_simple(str s, const char *text, size_t len) { return add_line(s, '+', text, len); }
+str resp_add_simple(str s, const char *text, size_t len)
+{
+    return add_line(s, '+', text, len);
+}
 
-str resp_add_error(str s, const char *text, size_t len) { return add_line(s, '-', text, len); }
+str resp_add_error(str s, const char *text, size_t len)
+{
+    return add_line(s, '-', text, len);
+}
 
-str resp_add_integer(str s, long long v) { return add_header(s, ':', v); }
+str resp_add_integer(str s, long long v)
+{
+    return add_header(s, ':', v);
+}
 
 str resp_add_bulk(str s, const void *p, size_t len)
 {
@@ -87,14 +98,20 @@ str resp_add_null_array(str s, int resp3)
     return resp3 ? str_cat_len(s, "_\r\n", 3) : str_cat_len(s, "*-1\r\n", 5);
 }
 
-str resp_add_array_len(str s, long long n) { return add_header(s, '*', n); }
+str resp_add_array_len(str s, long long n)
+{
+    return add_header(s, '*', n);
+}
 
 str resp_add_map_len(str s, int resp3, long long pairs)
 {
     return resp3 ? add_header(s, '%', pairs) : add_header(s, '*', pairs * 2);
 }
 
-str resp_add_set_len(str s, int resp3, long long n) { return add_header(s, resp3 ? '~' : '*', n); }
+str resp_add_set_len(str s, int resp3, long long n)
+{
+    return add_header(s, resp3 ? '~' : '*', n);
+}
 
 str resp_add_double(str s, int resp3, double d)
 {
@@ -118,7 +135,8 @@ str resp_add_verbatim(str s, int resp3, const char *p, size_t len, const char *e
     if (!resp3) return resp_add_bulk(s, p, len);
     /* The format is exactly three bytes: shorter is space padded, longer cut. */
     char prefix[4] = {' ', ' ', ' ', ':'};
-    for (int i = 0; i < 3 && ext[i]; i++) prefix[i] = ext[i];
+    for (int i = 0; i < 3 && ext[i]; i++)
+        prefix[i] = ext[i];
     s = str_make_room(s, RESP_HEADER_MAX + sizeof(prefix) + len + 2);
     s = add_header(s, '=', (long long)(len + sizeof(prefix)));
     s = str_cat_len(s, prefix, sizeof(prefix));
@@ -129,6 +147,7 @@ str resp_add_verbatim(str s, int resp3, const char *p, size_t len, const char *e
 str resp_add_command(str s, int argc, const char **argv, const size_t *lens)
 {
     s = add_header(s, '*', argc);
-    for (int i = 0; i < argc; i++) s = resp_add_bulk(s, argv[i], lens[i]);
+    for (int i = 0; i < argc; i++)
+        s = resp_add_bulk(s, argv[i], lens[i]);
     return s;
 }

@@ -100,7 +100,8 @@ static void feed_steps(const resp_limits *lim, const char *in, size_t len, size_
 {
     size_t ncuts = len ? (len - 1) / step : 0;
     size_t *cuts = tmalloc(sizeof(size_t) * (ncuts + 1));
-    for (size_t i = 0; i < ncuts; i++) cuts[i] = (i + 1) * step;
+    for (size_t i = 0; i < ncuts; i++)
+        cuts[i] = (i + 1) * step;
     feed_cuts(lim, in, len, cuts, ncuts, r);
     tfree(cuts);
 }
@@ -130,7 +131,9 @@ typedef struct valid_case {
     size_t want_len;
 } valid_case;
 
+/* clang-format off */
 #define VALID(in, want) {LIT(in), LIT(want)}
+/* clang-format on */
 
 static const valid_case valid_cases[] = {
     /* binary data, CRLF and NUL inside an argument, an empty argument */
@@ -194,7 +197,8 @@ END_TEST
 START_TEST(test_valid_medium_arg_every_split)
 {
     char arg[1000];
-    for (size_t i = 0; i < sizeof(arg); i++) arg[i] = (char)(i * 7 % 256);
+    for (size_t i = 0; i < sizeof(arg); i++)
+        arg[i] = (char)(i * 7 % 256);
     str in = str_new("*2\r\n$3\r\nSET\r\n$1000\r\n");
     in = str_cat_len(in, arg, sizeof(arg));
     in = str_cat(in, "\r\nPING\r\n");
@@ -224,7 +228,8 @@ START_TEST(test_large_arg_in_pieces)
     str in = str_new("*1\r\n$307200\r\n");
     size_t head = str_len(in);
     in = str_make_room(in, n + 2);
-    for (size_t i = 0; i < n; i++) in[head + i] = (char)(i * 131 % 251);
+    for (size_t i = 0; i < n; i++)
+        in[head + i] = (char)(i * 131 % 251);
     str_incr_len(in, (long long)n);
     in = str_cat(in, "\r\n");
     static const size_t steps[] = {1, 7, 4096, 16384, 65536};
@@ -264,7 +269,9 @@ typedef struct error_case {
     const char *error;
 } error_case;
 
+/* clang-format off */
 #define BAD(in, error) {LIT(in), "Protocol error: " error}
+/* clang-format on */
 
 static const error_case error_cases[] = {
     BAD("*abc\r\n", "invalid multibulk length"),
@@ -389,7 +396,8 @@ START_TEST(test_too_big_lines)
     expect_big_line("*1\r\n$", '1', RESP_INLINE_MAX - 1, NULL);
     expect_big_line("*1\r\n$", '1', RESP_INLINE_MAX, "Protocol error: too big bulk count string");
     /* Redis checks the length before the '$' */
-    expect_big_line("*1\r\n", 'x', RESP_INLINE_MAX + 1, "Protocol error: too big bulk count string");
+    expect_big_line("*1\r\n", 'x', RESP_INLINE_MAX + 1,
+                    "Protocol error: too big bulk count string");
     expect_big_line("", 'a', RESP_INLINE_MAX, NULL);
     expect_big_line("", 'a', RESP_INLINE_MAX + 1, "Protocol error: too big inline request");
     /* a long line is not too big once its end has arrived */
@@ -444,7 +452,8 @@ static size_t parse_once(resp_parser *p, const char *in, int want_rc)
 
 START_TEST(test_incomplete_lines_not_consumed)
 {
-    static const char *const partial[] = {"*", "*1", "*1\r", "get foo", "get foo\r", "PING\r\n*2\r"};
+    static const char *const partial[] = {"*",       "*1",        "*1\r",
+                                          "get foo", "get foo\r", "PING\r\n*2\r"};
     static const size_t consumed[] = {0, 0, 0, 0, 0, 6};
     for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
         resp_parser p;

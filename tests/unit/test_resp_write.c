@@ -18,8 +18,7 @@
 /* Checks s holds exactly want[0..len) and frees it. */
 static void expect_bytes(str s, const char *want, size_t len)
 {
-    ck_assert_msg(str_len(s) == len && memcmp(s, want, len) == 0, "got '%s', wanted '%s'", s,
-                  want);
+    ck_assert_msg(str_len(s) == len && memcmp(s, want, len) == 0, "got '%s', wanted '%s'", s, want);
     str_free(s);
 }
 
@@ -172,11 +171,13 @@ END_TEST
 START_TEST(test_command_round_trip)
 {
     char big[70000];
-    for (size_t i = 0; i < sizeof(big); i++) big[i] = (char)(i % 256);
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (char)(i % 256);
     const char *argv[] = {"RPUSH", "list", "", "\r\n", big, "\"quoted\" 'x'"};
     const size_t lens[] = {5, 4, 0, 2, sizeof(big), 12};
     str s = str_empty();
-    for (int argc = 1; argc <= 6; argc++) s = resp_add_command(s, argc, argv, lens);
+    for (int argc = 1; argc <= 6; argc++)
+        s = resp_add_command(s, argc, argv, lens);
 
     resp_limits limits = {512LL * 1024 * 1024, 1024 * 1024};
     resp_parser p;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# throughput.sh: redis-benchmark against tandem and, in the same run, against
+# Debian's redis-server, and the tandem/redis ratio per row. 50 clients,
+# pipeline 1 and 16; each round runs both servers back to back and the rounds
+# alternate which goes first; the figure per row is the median over rounds
+# (the machine is noisy). A benchmark, never a pass/fail test.
+#
+# Usage: tools/bench/throughput.sh [rounds] [requests]
+#   ROUNDS (default 5), REQUESTS per row at pipeline 1 (default 200000;
+#   pipeline 16 runs 8x as many). TESTS overrides the row list.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rounds=${1:-${ROUNDS:-5}}
+requests=${2:-${REQUESTS:-200000}}
+tests=${TESTS:-ping_inline,ping_mbulk}
+clients=50
+tandem=bin/tandem-server
+redis=$(command -v redis-server || true)
+[ -x "$tandem" ] || { echo "build first: make" >&2; exit 1; }
+[ -n "$redis" ] || { echo "redis-server not found: tools/install-deps.sh" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_ping() {
+  for _ in $(seq 1 100); do
+    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "server on port $1 did not start" >&2
+  exit 1
+}
+
+tport=$(free_port)
+"$tandem" --port "$tport" --bind 127.0.0.1 --dir "$work" --logfile "$work/tandem.log" &
+pids+=($!)
+rport=$(free_port)
+"$redis" --port "$rport" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
+  --logfile "$work/redis.log" --daemonize no &
+pids+=($!)
+wait_ping "$tport"
+wait_ping "$rport"
+
+# One redis-benchmark run: prints "ROW<TAB>rps" lines.
+bench() {
+  local port=$1 pipeline=$2 n=$3
+  redis-benchmark -p "$port" -c "$clients" -P "$pipeline" -n "$n" -t "$tests" --csv 2>/dev/null |
+    awk -F'","' 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 }'
+}
+
+results="$work/results"
+: >"$results"
+for round in $(seq 1 "$rounds"); do
+  for pipeline in 1 16; do
+    n=$requests
+    [ "$pipeline" -gt 1 ] && n=$((requests * 8))
+    if [ $((round % 2)) -eq 1 ]; then order="tandem redis"; else order="redis tandem"; fi
+    for who in $order; do
+      port=$tport
+      [ "$who" = redis ] && port=$rport
+      bench "$port" "$pipeline" "$n" | while IFS=$'\t' read -r row rps; do
+        printf '%s\t%s\tP%s\t%s\n' "$who" "$row" "$pipeline" "$rps" >>"$results"
+      done
+    done
+  done
+  echo "round $round/$rounds done" >&2
+done
+
+printf '%-16s %-4s %14s %14s %8s\n' row pipe "tandem rps" "redis rps" ratio
+/usr/bin/python3 - "$results" <<'PY'
+import collections, statistics, sys
+vals = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    who, row, pipe, rps = line.rstrip("\n").split("\t")
+    vals[(row, pipe, who)].append(float(rps))
+rows = sorted({(r, p) for r, p, _ in vals}, key=lambda k: (k[1], k[0]))
+for row, pipe in rows:
+    t = statistics.median(vals[(row, pipe, "tandem")])
+    r = statistics.median(vals[(row, pipe, "redis")])
+    print(f"{row:<16} {pipe:<4} {t:14.0f} {r:14.0f} {t / r:8.2f}")
+PY
