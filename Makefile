@@ -65,7 +65,7 @@ $(B)/tandem-server: $(B)/core/main.o $(LIB)
 # The binary of whichever variant was built last is the one in bin/.
 bin/tandem-server: $(B)/tandem-server FORCE
 	@mkdir -p bin
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 $(B)/tests/%: tests/unit/%.c $(FAKE_OBJ) $(LIB) | deps
 	@mkdir -p $(dir $@)

@@ -71,6 +71,8 @@ struct loop {
     void *before_data;
     loop_hook *after_sleep;
     void *after_data;
+    long long busy_poll_us; /* spin this long before blocking, 0: never */
+    int last_fired;         /* events of the previous wait */
 };
 
 long long loop_now_ms(void)
@@ -400,6 +402,33 @@ static int loop_wait_ms(loop *l, int flags)
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+static long long loop_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Adaptive busy polling: while events keep coming, poll without sleeping
+ * for up to busy_poll_us before blocking. A busy server then answers without
+ * paying a sleep and a wake-up per request; an idle one blocks at once,
+ * since only a wait that found events lets the next one spin. */
+static int loop_wait(loop *l, int timeout_ms)
+{
+    int nfired = 0;
+    if (l->busy_poll_us > 0 && l->last_fired > 0 && timeout_ms != 0) {
+        long long until = loop_now_us() + l->busy_poll_us;
+        do {
+            nfired = l->backend->poll(l->state, 0, l->fired);
+        } while (nfired == 0 && loop_now_us() < until);
+    }
+    if (nfired == 0) nfired = l->backend->poll(l->state, timeout_ms, l->fired);
+    l->last_fired = nfired;
+    return nfired;
+}
+
+void loop_set_busy_poll(loop *l, long long usec) { l->busy_poll_us = usec; }
+
 /* The before-sleep hook runs before the timeout is computed, so the timers it
  * adds are waited for. Without LOOP_FILE_EVENTS the wait may still end on a
  * ready descriptor, whose events are left for a later call. */
@@ -409,7 +438,7 @@ int loop_process(loop *l, int flags)
         return 0;
     if ((flags & LOOP_CALL_BEFORE_SLEEP) && l->before_sleep)
         l->before_sleep(l, l->before_data);
-    int nfired = l->backend->poll(l->state, loop_wait_ms(l, flags), l->fired);
+    int nfired = loop_wait(l, loop_wait_ms(l, flags));
     if ((flags & LOOP_CALL_AFTER_SLEEP) && l->after_sleep)
         l->after_sleep(l, l->after_data);
     int processed = 0;

@@ -62,6 +62,10 @@ void loop_stop(loop *l);
 void loop_set_before_sleep(loop *l, loop_hook *hook, void *data);
 void loop_set_after_sleep(loop *l, loop_hook *hook, void *data);
 
+/* Spin for up to usec polling without sleeping while events keep coming,
+ * before blocking (0, the default, never spins). */
+void loop_set_busy_poll(loop *l, long long usec);
+
 /* Wakes a loop blocked in its wait. Async-signal-safe and thread-safe. */
 void loop_wakeup(loop *l);
 

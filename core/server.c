@@ -166,6 +166,14 @@ static int apply_maxclients(void *data, const char **err)
     return 0;
 }
 
+static int apply_busy_poll(void *data, const char **err)
+{
+    (void)data;
+    (void)err;
+    if (server.loop) loop_set_busy_poll(server.loop, server.busy_poll_usec);
+    return 0;
+}
+
 static int apply_proto(void *data, const char **err)
 {
     (void)data;
@@ -188,6 +196,8 @@ void server_register_config(void)
     config_register_ll("tcp-keepalive", &server.clients.tcp_keepalive, 300, 0, 0x7fffffff, 0, NULL,
                        NULL);
     config_register_ll("hz", &server.hz, 10, 1, 500, 0, NULL, NULL);
+    config_register_ll("busy-poll-usec", &server.busy_poll_usec, 50, 0, 1000000, 0,
+                       apply_busy_poll, NULL);
     config_register_ll("databases", &server.databases, 16, 1, 0x7fffffff, imm, NULL, NULL);
     config_register_enum("loglevel", &server.loglevel, loglevel_values, LOG_NOTICE, 0,
                          apply_loglevel, NULL);
@@ -732,6 +742,7 @@ int server_init(void)
         log_msg(LOG_WARNING, "Failed creating the event loop. Error message: '%s'", strerror(errno));
         return -1;
     }
+    loop_set_busy_poll(server.loop, server.busy_poll_usec);
     server_setup_signals();
     clients_init(server.loop, &server.clients, server_dispatch, server_on_client_free);
     clients_set_now(server.start_ms);

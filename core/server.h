@@ -31,7 +31,7 @@ struct server {
     char *executable;
 
     /* Directives. */
-    long long port, tcp_backlog, hz, databases, unixsocketperm;
+    long long port, tcp_backlog, hz, databases, unixsocketperm, busy_poll_usec;
     int bind_count;
     char **bind_addrs;
     str unixsocket, logfile, pidfile, dir, requirepass;
