@@ -144,8 +144,7 @@ static void command_help_command(client *c, const command *cmd)
         "HELP",
         "    Print this help.",
     };
-    reply_array_len(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(c, lines[i]);
+    reply_simple_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 #define COMMAND_SUB_FLAGS (CMD_LOADING | CMD_STALE)

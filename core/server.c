@@ -519,8 +519,7 @@ static void debug_command(client *c, const command *cmd)
             "SEGFAULT", "    Crash the server with sigsegv.",
             "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
             "HELP", "    Print this help."};
-        reply_array_len(c, sizeof(lines) / sizeof(lines[0]));
-        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(c, lines[i]);
+        reply_simple_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
     } else {
         reply_error_fmt(c, "ERR unknown subcommand '%.128s'. Try DEBUG HELP.", c->argv[1]);
     }

@@ -352,8 +352,7 @@ static void client_help_command(client *c, const command *cmd)
         "HELP",
         "    Print this help.",
     };
-    reply_array_len(c, sizeof(lines) / sizeof(lines[0]));
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) reply_simple(c, lines[i]);
+    reply_simple_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
 }
 
 static command client_subcommands[] = {

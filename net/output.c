@@ -127,6 +127,12 @@ void reply_simple(client *c, const char *text)
     str_free(s);
 }
 
+void reply_simple_lines(client *c, const char *const *lines, size_t n)
+{
+    reply_array_len(c, (long long)n);
+    for (size_t i = 0; i < n; i++) reply_simple(c, lines[i]);
+}
+
 void reply_ok(client *c) { reply_raw(c, "+OK\r\n", 5); }
 
 void reply_error_len(client *c, const char *text, size_t len)
@@ -263,7 +269,8 @@ static int output_write(client *c)
             iov[cnt++].iov_len = b->used - off;
             off = 0;
         }
-        ssize_t n = conn_writev(c->conn, iov, cnt);
+        ssize_t n = cnt == 1 ? conn_write(c->conn, iov[0].iov_base, iov[0].iov_len)
+                             : conn_writev(c->conn, iov, cnt);
         if (n == CONN_AGAIN) return 0;
         if (n < 0) {
             log_msg(LOG_VERBOSE, "Error writing to client: %s", conn_last_error(c->conn));

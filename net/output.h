@@ -29,6 +29,8 @@ void reply_array_len(client *c, long long n);
 void reply_map_len(client *c, long long pairs);
 void reply_set_len(client *c, long long n);
 void reply_double(client *c, double d);
+/* An array of simple strings: the HELP subcommands' replies. */
+void reply_simple_lines(client *c, const char *const *lines, size_t n);
 void reply_verbatim(client *c, const char *p, size_t len, const char *ext);
 
 /* Before-sleep: write pending replies of every client. */
