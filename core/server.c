@@ -393,6 +393,24 @@ static str info_cpu(str s, void *data)
 #undef TV
 }
 
+static str info_modules(str s, void *data)
+{
+    (void)data;
+    return s;
+}
+
+static str info_errorstats(str s, void *data)
+{
+    (void)data;
+    return output_errorstats(s);
+}
+
+static str info_cluster(str s, void *data)
+{
+    (void)data;
+    return str_cat(s, "cluster_enabled:0\r\n");
+}
+
 static str info_keyspace(str s, void *data)
 {
     (void)data;
@@ -433,7 +451,10 @@ static void server_register_info(void)
     info_register("stats", 1, info_stats, NULL);
     info_register("replication", 1, info_replication, NULL);
     info_register("cpu", 1, info_cpu, NULL);
+    info_register("modules", 1, info_modules, NULL);
     info_register("commandstats", 0, info_commandstats, NULL);
+    info_register("errorstats", 1, info_errorstats, NULL);
+    info_register("cluster", 1, info_cluster, NULL);
     info_register("keyspace", 1, info_keyspace, NULL);
 }
 
@@ -450,6 +471,7 @@ static void server_reset_stats(void)
     server.peak_memory = alloc_used_memory();
     memset(server.metrics, 0, sizeof(server.metrics));
     command_reset_stats();
+    output_reset_errorstats();
 }
 
 /* ---------- server commands ---------- */

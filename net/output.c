@@ -135,9 +135,44 @@ void reply_simple_lines(client *c, const char *const *lines, size_t n)
 
 void reply_ok(client *c) { reply_raw(c, "+OK\r\n", 5); }
 
+/* INFO errorstats: replies counted by error code, the text's first word. */
+#define OUTPUT_ERROR_CODES 128
+static struct {
+    char code[32];
+    long long count;
+} error_codes[OUTPUT_ERROR_CODES];
+static int n_error_codes;
+
+static void output_count_error(const char *text, size_t len)
+{
+    size_t n = 0;
+    while (n < len && n < sizeof(error_codes[0].code) - 1 && text[n] != ' ') n++;
+    for (int i = 0; i < n_error_codes; i++) {
+        if (strlen(error_codes[i].code) == n && !memcmp(error_codes[i].code, text, n)) {
+            error_codes[i].count++;
+            return;
+        }
+    }
+    if (n_error_codes == OUTPUT_ERROR_CODES) return; /* Redis caps the table too */
+    memcpy(error_codes[n_error_codes].code, text, n);
+    error_codes[n_error_codes].code[n] = '\0';
+    error_codes[n_error_codes++].count = 1;
+}
+
+str output_errorstats(str s)
+{
+    for (int i = 0; i < n_error_codes; i++)
+        s = str_cat_fmt(s, "errorstat_%s:count=%lld\r\n", error_codes[i].code,
+                        error_codes[i].count);
+    return s;
+}
+
+void output_reset_errorstats(void) { n_error_codes = 0; }
+
 void reply_error_len(client *c, const char *text, size_t len)
 {
     clients_stats()->error_replies++;
+    output_count_error(text, len);
     str s = resp_add_error(str_empty(), text, len);
     reply_raw(c, s, str_len(s));
     str_free(s);

@@ -33,6 +33,10 @@ void reply_double(client *c, double d);
 void reply_simple_lines(client *c, const char *const *lines, size_t n);
 void reply_verbatim(client *c, const char *p, size_t len, const char *ext);
 
+/* INFO errorstats lines ("errorstat_ERR:count=3"), and their reset. */
+str output_errorstats(str s);
+void output_reset_errorstats(void);
+
 /* Before-sleep: write pending replies of every client. */
 void output_flush_pending(void);
 /* Release the client's reply memory and leave the pending list. */
