@@ -39,6 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FAKE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/fake/*.c))
 
+.SECONDARY:
 .PHONY: all deps run test test-unit test-unit-san test-integration bench check clean FORCE
 .DEFAULT_GOAL := all
 
@@ -51,7 +52,7 @@ $(B)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(B)/tests/fake/%.o: tests/unit/fake/%.c | deps
+$(B)/tests/unit/fake/%.o: tests/unit/fake/%.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -c $< -o $@
 

@@ -51,7 +51,7 @@ client *client_create(conn *cn)
     c->bufpos = c->sentlen = 0;
     c->reply_head = c->reply_tail = NULL;
     c->reply_bytes = 0;
-    c->obuf_soft_since_ms = 0;
+    c->obuf_soft_since_ms = -1;
     c->id = clients.next_id++;
     c->conn = cn;
     c->resp = 2;
@@ -246,6 +246,7 @@ void clients_cron(long long now_ms, int hz)
     /* Visit every client about once a second: count/hz per tick, at least 5. */
     unsigned long batch = clients.count / (unsigned long)(hz > 0 ? hz : 10);
     if (batch < 5) batch = 5;
+    if (batch > clients.count) batch = clients.count;
     while (batch-- > 0 && !list_empty(&clients.all)) {
         /* Rotate: take the head, move it to the tail. */
         list_node *n = clients.all.next;

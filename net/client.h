@@ -55,7 +55,7 @@ typedef struct client {
     size_t bufpos, sentlen;       /* bytes in buf; bytes of buf or head block sent */
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;           /* bytes held in blocks */
-    long long obuf_soft_since_ms; /* when the soft limit was first passed, or 0 */
+    long long obuf_soft_since_ms; /* when the soft limit was first passed, or -1 */
 
     list_node all_node, pending_node, close_node;
 } client;

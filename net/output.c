@@ -56,10 +56,10 @@ void output_check_soft_limit(client *c, long long now_ms)
 {
     const client_obuf_limit *lim = &output.settings->obuf[client_class_of(c)];
     if (!lim->soft || c->reply_bytes < (size_t)lim->soft) {
-        c->obuf_soft_since_ms = 0;
+        c->obuf_soft_since_ms = -1;
         return;
     }
-    if (!c->obuf_soft_since_ms) c->obuf_soft_since_ms = now_ms;
+    if (c->obuf_soft_since_ms < 0) c->obuf_soft_since_ms = now_ms;
     if (now_ms - c->obuf_soft_since_ms >= lim->soft_seconds * 1000) output_close_over_limit(c);
 }
 
@@ -315,7 +315,7 @@ static int output_write(client *c)
         clients_stats()->net_output_bytes += n;
         output_consume(c, (size_t)n);
     }
-    c->obuf_soft_since_ms = 0;
+    c->obuf_soft_since_ms = -1;
     return 0;
 }
 

@@ -1,0 +1,43 @@
+/* fake_conn.h: a scriptable connection type for unit tests, built on
+ * net/conn_impl.h next to the socket (and TLS) types. It has no descriptor
+ * and is born CONNECTED. A test queues the bytes that conn_read returns,
+ * limits or fails what writes accept, reads back what was written, and fires
+ * the read and write handlers the way the socket type's loop handler does,
+ * so that a handler may close its own connection. */
+#ifndef TANDEM_FAKE_CONN_H
+#define TANDEM_FAKE_CONN_H
+
+#include <stddef.h>
+
+#include "net/conn.h"
+
+/* A connection in state CONNECTED with fd -1, writes unlimited. */
+conn *fake_conn_create(loop *l);
+
+/* Queues bytes for conn_read; an empty queue reads as CONN_AGAIN. */
+void fake_conn_feed(conn *c, const void *p, size_t len);
+/* Once the queue is drained, conn_read returns 0 (state CLOSED). */
+void fake_conn_feed_eof(conn *c);
+/* Queued bytes that conn_read has not returned yet. */
+size_t fake_conn_unread(const conn *c);
+
+/* Writes accept at most this many more bytes in total, then return
+ * CONN_AGAIN; SIZE_MAX means unlimited. */
+void fake_conn_set_write_budget(conn *c, size_t bytes);
+/* From now on writes fail: CONN_ERR, state ERROR, last error err. */
+void fake_conn_fail_writes(conn *c, const char *err);
+
+/* The bytes written so far (not NUL-terminated), and clearing them. */
+const char *fake_conn_written(const conn *c, size_t *len);
+void fake_conn_clear_written(conn *c);
+
+/* The events the conn asked for on its last update: LOOP_READABLE,
+ * LOOP_WRITABLE and LOOP_BARRIER bits. */
+int fake_conn_events(const conn *c);
+
+/* Calls the read and/or write handler for mask (LOOP_READABLE,
+ * LOOP_WRITABLE), write first under the barrier flag. The conn may be freed
+ * by the time this returns if a handler closed it. */
+void fake_conn_fire(conn *c, int mask);
+
+#endif
