@@ -99,13 +99,13 @@ void call_dispatch(client *c)
             return;
         }
     }
+    c->last_cmd = cmd->fullname;
     long long errors_before = clients_stats()->error_replies;
     long long start = usec_now();
     cmd->proc(c, cmd);
     mut->stats.usec += usec_now() - start;
     mut->stats.calls++;
     if (clients_stats()->error_replies != errors_before) mut->stats.failed_calls++;
-    c->last_cmd = cmd->fullname;
     calls.stats.commands_processed++;
 }
 

@@ -744,7 +744,7 @@ static int config_set_lookup(int n, str *argv, config_entry **targets, str *err)
         const str name = argv[2 * i];
         config_entry *e = config_find(name, str_len(name));
         const char *why = NULL;
-        if (!e) {
+        if (!e || (e->flags & CONFIG_FILE_ONLY)) {
             *err = str_cat_fmt(str_empty(),
                                "ERR Unknown option or number of arguments for CONFIG SET - '%s'", name);
             return -1;
@@ -853,22 +853,28 @@ static void config_list_push(config_list *l, str s)
     l->items[l->n++] = s;
 }
 
-static int config_matches(const char *name, int npatterns, str *patterns)
+/* A hidden directive answers only a pattern that is exactly its name. */
+static int config_matches(const char *name, int hidden, int npatterns, str *patterns)
 {
-    for (int i = 0; i < npatterns; i++)
-        if (glob_match(patterns[i], str_len(patterns[i]), name, strlen(name), 1)) return 1;
+    for (int i = 0; i < npatterns; i++) {
+        if (hidden ? !strcasecmp(patterns[i], name)
+                   : glob_match(patterns[i], str_len(patterns[i]), name, strlen(name), 1))
+            return 1;
+    }
     return 0;
 }
 
 static void config_get_entry(config_list *l, const config_entry *e, int npatterns, str *patterns)
 {
-    if (config_matches(e->name, npatterns, patterns)) {
+    if (e->flags & CONFIG_FILE_ONLY) return;
+    int hidden = (e->flags & CONFIG_HIDDEN) != 0;
+    if (config_matches(e->name, hidden, npatterns, patterns)) {
         config_list_push(l, str_new(e->name));
         config_list_push(l, config_entry_format(e));
     }
     for (int i = 0; i < config_state.naliases; i++) {
         const config_alias *a = &config_state.aliases[i];
-        if (a->entry == e && config_matches(a->alias, npatterns, patterns)) {
+        if (a->entry == e && config_matches(a->alias, hidden, npatterns, patterns)) {
             config_list_push(l, str_new(a->alias));
             config_list_push(l, config_entry_format(e));
         }

@@ -17,6 +17,9 @@
 #define CONFIG_SENSITIVE (1 << 2)   /* never logged (passwords) */
 #define CONFIG_MULTI_ARG (1 << 3)   /* string taking any number of arguments,
                                        kept as one line of (quoted) text */
+#define CONFIG_HIDDEN (1 << 4)      /* CONFIG GET shows it to its exact name only */
+#define CONFIG_FILE_ONLY (1 << 5)   /* a file directive, not a parameter: CONFIG
+                                       GET and SET do not know it */
 
 typedef struct config_enum {
     const char *name;

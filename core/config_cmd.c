@@ -27,7 +27,7 @@ static void config_set_command(client *c, const command *cmd)
 {
     (void)cmd;
     if ((c->argc - 2) % 2) {
-        reply_error(c, "ERR wrong number of arguments for 'config|set' command");
+        reply_error(c, "ERR syntax error");
         return;
     }
     str err = NULL;

@@ -8,6 +8,8 @@
  * AOF and silently running without one would lose data the user meant to
  * keep. */
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/config.h"
@@ -199,19 +201,19 @@ static const config_redis_directive config_redis_directives[] = {
     {"zset-max-listpack-entries", "128", 0},
     {"zset-max-listpack-value", "64", 0},
     /* Hidden in Redis 7.0: accepted, shown only when asked by exact name. */
-    {"key-load-delay", "0", 0},
-    {"loading-process-events-interval-bytes", "2097152", 0},
-    {"rdb-key-save-delay", "0", 0},
-    {"use-exit-on-panic", "no", 0},
-    {"watchdog-period", "0", 0},
+    {"key-load-delay", "0", CONFIG_HIDDEN},
+    {"loading-process-events-interval-bytes", "2097152", CONFIG_HIDDEN},
+    {"rdb-key-save-delay", "0", CONFIG_HIDDEN},
+    {"use-exit-on-panic", "no", CONFIG_HIDDEN},
+    {"watchdog-period", "0", CONFIG_HIDDEN},
     /* File-only directives that may repeat: the last one is kept. */
-    {"loadmodule", "", CONFIG_IMMUTABLE | CONFIG_MULTI_ARG},
-    {"rename-command", "", CONFIG_IMMUTABLE | CONFIG_MULTI_ARG},
-    {"user", "", CONFIG_IMMUTABLE | CONFIG_MULTI_ARG | CONFIG_SENSITIVE},
+    {"loadmodule", "", CONFIG_FILE_ONLY | CONFIG_MULTI_ARG},
+    {"rename-command", "", CONFIG_FILE_ONLY | CONFIG_MULTI_ARG},
+    {"user", "", CONFIG_FILE_ONLY | CONFIG_MULTI_ARG | CONFIG_SENSITIVE},
     /* Deprecated, still accepted in files by Redis 7.0. */
-    {"list-max-ziplist-entries", "", CONFIG_IMMUTABLE},
-    {"list-max-ziplist-value", "", CONFIG_IMMUTABLE},
-    {"lua-replicate-commands", "", CONFIG_IMMUTABLE},
+    {"list-max-ziplist-entries", "", CONFIG_FILE_ONLY},
+    {"list-max-ziplist-value", "", CONFIG_FILE_ONLY},
+    {"lua-replicate-commands", "", CONFIG_FILE_ONLY},
 };
 
 #define CONFIG_REDIS_COUNT (sizeof(config_redis_directives) / sizeof(config_redis_directives[0]))
@@ -238,7 +240,17 @@ static const config_redis_alias config_redis_aliases[] = {
     {"zset-max-ziplist-value", "zset-max-listpack-value"},
 };
 
+/* Directives that take sizes with units (CONFIG GET shows bytes). */
+static const char *const config_redis_memory_names[] = {
+    "active-defrag-ignore-bytes", "auto-aof-rewrite-min-size", "cluster-link-sendbuf-limit",
+    "hll-sparse-max-bytes", "loading-process-events-interval-bytes", "maxmemory",
+    "repl-backlog-size", "stream-node-max-bytes", NULL};
+/* yes/no defaults whose directive also takes other words. */
+static const char *const config_redis_not_bool[] = {"oom-score-adj", NULL};
+
 static str config_redis_values[CONFIG_REDIS_COUNT];
+static int config_redis_bools[CONFIG_REDIS_COUNT];
+static long long config_redis_numbers[CONFIG_REDIS_COUNT];
 static int config_redis_appendonly;
 
 static int config_redis_appendonly_apply(void *data, const char **err)
@@ -258,14 +270,42 @@ static const char *config_redis_default(const config_redis_directive *d)
     return getcwd(cwd, sizeof(cwd)) ? cwd : ".";
 }
 
+static int config_redis_listed(const char *const *names, const char *name)
+{
+    for (; *names; names++)
+        if (!strcmp(*names, name)) return 1;
+    return 0;
+}
+
+/* Typed like Redis's own table, so that values are checked and shown as
+ * Redis shows them (sizes in bytes, yes/no in lower case): booleans and
+ * numbers are recognised by their defaults, sizes by name. */
+static void config_redis_register(size_t i)
+{
+    const config_redis_directive *d = &config_redis_directives[i];
+    const char *def = config_redis_default(d);
+    int flags = d->flags | CONFIG_UNIMPLEMENTED;
+    char *end;
+    long long num = strtoll(def, &end, 10);
+    int numeric = def[0] && !*end && !(d->flags & CONFIG_MULTI_ARG);
+    if ((!strcmp(def, "yes") || !strcmp(def, "no")) &&
+        !config_redis_listed(config_redis_not_bool, d->name))
+        config_register_bool(d->name, &config_redis_bools[i], !strcmp(def, "yes"), flags, NULL,
+                             NULL);
+    else if (numeric && config_redis_listed(config_redis_memory_names, d->name))
+        config_register_memory(d->name, &config_redis_numbers[i], num, 0, LLONG_MAX, flags, NULL,
+                               NULL);
+    else if (numeric)
+        config_register_ll(d->name, &config_redis_numbers[i], num, LLONG_MIN, LLONG_MAX, flags,
+                           NULL, NULL);
+    else
+        config_register_string(d->name, &config_redis_values[i], def, flags, NULL, NULL);
+}
+
 void config_register_redis_unimplemented(void)
 {
-    for (size_t i = 0; i < CONFIG_REDIS_COUNT; i++) {
-        const config_redis_directive *d = &config_redis_directives[i];
-        if (config_exists(d->name)) continue;
-        config_register_string(d->name, &config_redis_values[i], config_redis_default(d),
-                               d->flags | CONFIG_UNIMPLEMENTED, NULL, NULL);
-    }
+    for (size_t i = 0; i < CONFIG_REDIS_COUNT; i++)
+        if (!config_exists(config_redis_directives[i].name)) config_redis_register(i);
     if (!config_exists("appendonly"))
         config_register_bool("appendonly", &config_redis_appendonly, 0, 0,
                              config_redis_appendonly_apply, &config_redis_appendonly);

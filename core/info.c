@@ -42,13 +42,7 @@ str info_generate(int argc, str *args)
     for (int i = 0; i < nsections; i++) {
         if (!section_wanted(i, argc, args)) continue;
         if (str_len(s)) s = str_cat(s, "\r\n");
-        char title[64];
-        size_t n = strlen(sections[i].name);
-        if (n >= sizeof(title)) n = sizeof(title) - 1;
-        memcpy(title, sections[i].name, n);
-        title[n] = '\0';
-        title[0] = (char)(title[0] >= 'a' && title[0] <= 'z' ? title[0] - 32 : title[0]);
-        s = str_cat_fmt(s, "# %s\r\n", title);
+        s = str_cat_fmt(s, "# %s\r\n", sections[i].name);
         s = sections[i].writer(s, sections[i].data);
     }
     return s;

@@ -8,6 +8,8 @@
 
 typedef str info_writer(str s, void *data);
 
+/* name is the title as INFO prints it ("Server", "CPU"); requests match it
+ * case-insensitively. */
 void info_register(const char *name, int in_default, info_writer *writer, void *data);
 /* INFO [section ...]: "default" (no arguments), "all", "everything", or
  * section names (case-insensitive). Sections are in registration order. */

@@ -5,6 +5,7 @@
 #include "core/server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,10 @@
 #define SERVER_FDSET_INCR (SERVER_RESERVED_FDS + 96)
 
 struct server server;
+
+enum { DEBUG_CMD_NO = 0, DEBUG_CMD_YES, DEBUG_CMD_LOCAL };
+static const config_enum debug_cmd_values[] = {
+    {"no", DEBUG_CMD_NO}, {"yes", DEBUG_CMD_YES}, {"local", DEBUG_CMD_LOCAL}, {NULL, 0}};
 
 /* ---------- special directives ---------- */
 
@@ -157,8 +162,8 @@ static int apply_maxclients(void *data, const char **err)
 {
     (void)data;
     if (!server.loop) return 0;
-    int setsize = (int)server.clients.maxclients + SERVER_FDSET_INCR;
-    if (loop_resize(server.loop, setsize) == -1) {
+    long long setsize = server.clients.maxclients + SERVER_FDSET_INCR;
+    if (setsize > INT_MAX || loop_resize(server.loop, (int)setsize) == -1) {
         *err = "The event loop API used by Redis is not able to handle the specified number of "
                "clients";
         return -1;
@@ -190,7 +195,7 @@ void server_register_config(void)
     config_register_ll("tcp-backlog", &server.tcp_backlog, 511, 0, 65535, imm, NULL, NULL);
     config_register_string("unixsocket", &server.unixsocket, NULL, imm, NULL, NULL);
     config_register_special("unixsocketperm", &octal_ops, &server.unixsocketperm, "0", imm);
-    config_register_ll("maxclients", &server.clients.maxclients, 10000, 1, 1000000, 0,
+    config_register_ll("maxclients", &server.clients.maxclients, 10000, 1, 4294967295LL, 0,
                        apply_maxclients, NULL);
     config_register_ll("timeout", &server.clients.timeout_seconds, 0, 0, 0x7fffffff, 0, NULL, NULL);
     config_register_ll("tcp-keepalive", &server.clients.tcp_keepalive, 300, 0, 0x7fffffff, 0, NULL,
@@ -198,6 +203,8 @@ void server_register_config(void)
     config_register_ll("hz", &server.hz, 10, 1, 500, 0, NULL, NULL);
     config_register_ll("busy-poll-usec", &server.busy_poll_usec, 50, 0, 1000000, 0,
                        apply_busy_poll, NULL);
+    config_register_enum("enable-debug-command", &server.enable_debug_command, debug_cmd_values,
+                         DEBUG_CMD_NO, imm, NULL, NULL);
     config_register_ll("databases", &server.databases, 16, 1, 0x7fffffff, imm, NULL, NULL);
     config_register_enum("loglevel", &server.loglevel, loglevel_values, LOG_NOTICE, 0,
                          apply_loglevel, NULL);
@@ -444,18 +451,18 @@ static str info_commandstats(str s, void *data)
 
 static void server_register_info(void)
 {
-    info_register("server", 1, info_server, NULL);
-    info_register("clients", 1, info_clients, NULL);
-    info_register("memory", 1, info_memory, NULL);
-    info_register("persistence", 1, info_persistence, NULL);
-    info_register("stats", 1, info_stats, NULL);
-    info_register("replication", 1, info_replication, NULL);
-    info_register("cpu", 1, info_cpu, NULL);
-    info_register("modules", 1, info_modules, NULL);
-    info_register("commandstats", 0, info_commandstats, NULL);
-    info_register("errorstats", 1, info_errorstats, NULL);
-    info_register("cluster", 1, info_cluster, NULL);
-    info_register("keyspace", 1, info_keyspace, NULL);
+    info_register("Server", 1, info_server, NULL);
+    info_register("Clients", 1, info_clients, NULL);
+    info_register("Memory", 1, info_memory, NULL);
+    info_register("Persistence", 1, info_persistence, NULL);
+    info_register("Stats", 1, info_stats, NULL);
+    info_register("Replication", 1, info_replication, NULL);
+    info_register("CPU", 1, info_cpu, NULL);
+    info_register("Modules", 1, info_modules, NULL);
+    info_register("Commandstats", 0, info_commandstats, NULL);
+    info_register("Errorstats", 1, info_errorstats, NULL);
+    info_register("Cluster", 1, info_cluster, NULL);
+    info_register("Keyspace", 1, info_keyspace, NULL);
 }
 
 static void server_reset_stats(void)
@@ -516,9 +523,27 @@ static void shutdown_command(client *c, const command *cmd)
     server_exit(0);
 }
 
+static int client_is_local(const client *c)
+{
+    return (c->flags & CLIENT_UNIX) || !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4);
+}
+
+/* enable-debug-command, exactly as Redis 7.0 gates DEBUG. */
+static int debug_allowed(client *c)
+{
+    if (server.enable_debug_command == DEBUG_CMD_YES ||
+        (server.enable_debug_command == DEBUG_CMD_LOCAL && client_is_local(c)))
+        return 1;
+    reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
+                   "\"local\", you can run it from a local connection, otherwise you need to set "
+                   "this option in the configuration file, and then restart the server.");
+    return 0;
+}
+
 static void debug_command(client *c, const command *cmd)
 {
     (void)cmd;
+    if (!debug_allowed(c)) return;
     if (!strcasecmp(c->argv[1], "sleep") && c->argc == 3) {
         double secs;
         if (parse_double(c->argv[2], str_len(c->argv[2]), &secs) == -1 || secs < 0) {
@@ -735,6 +760,7 @@ static void server_write_pidfile(void)
 static void server_register_modules(void)
 {
     server.client_cmd.requirepass = &server.requirepass;
+    server.clients.requirepass = &server.requirepass;
     server.client_cmd.redis_version = TANDEM_REDIS_VERSION;
     server.client_cmd.role = server_role;
     client_commands_register(&server.client_cmd);

@@ -36,6 +36,7 @@ struct server {
     char **bind_addrs;
     str unixsocket, logfile, pidfile, dir, requirepass;
     int loglevel;
+    int enable_debug_command;
     client_settings clients;
 
     listener *tcp, *unix_listener;

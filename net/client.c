@@ -164,10 +164,17 @@ static void client_protocol_error(client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
+static int client_auth_required(const client *c)
+{
+    const str *pass = clients.settings->requirepass;
+    return !c->authenticated && pass && *pass && str_len(*pass) > 0;
+}
+
 void client_process_input(client *c)
 {
     size_t pos = 0;
     while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+        c->parser.unauthenticated = client_auth_required(c);
         int r = resp_parse(&c->parser, c->querybuf, str_len(c->querybuf), &pos);
         if (r == RESP_PARSE_AGAIN) break;
         if (r == RESP_PARSE_ERR) {

@@ -41,7 +41,7 @@ typedef struct client {
     int db;
     int authenticated;
     str name;
-    char addr[64], laddr[64];
+    char addr[128], laddr[128];
     long long ctime_ms, last_interaction_ms;
 
     str querybuf;
@@ -72,6 +72,7 @@ typedef struct client_settings {
     long long query_buffer_limit;
     long long tcp_keepalive;
     resp_limits proto;
+    const str *requirepass; /* while set, unauthenticated clients get short limits */
     client_obuf_limit obuf[CLIENT_CLASS_COUNT];
 } client_settings;
 

@@ -27,10 +27,16 @@ int client_auth_gate(client *c, const command *cmd, void *data)
 static int authenticate(client *c, client_cmd_state *st, const str user, const str pass)
 {
     if (!password_required(st)) {
-        if (!user || !strcasecmp(user, "default")) {
+        /* The default user has no password: AUTH <password> is a mistake,
+         * AUTH default <anything> succeeds, as in Redis. */
+        if (!user) {
             reply_error(c, "ERR AUTH <password> called without any password configured for "
                            "the default user. Are you sure your configuration is correct?");
             return -1;
+        }
+        if (!strcmp(user, "default")) {
+            c->authenticated = 1;
+            return 0;
         }
     } else if ((!user || !strcmp(user, "default")) &&
                constant_time_equal(pass, str_len(pass), *st->requirepass,
@@ -104,7 +110,7 @@ static void hello_command(client *c, const command *cmd)
     if (pass && authenticate(c, st, user, pass) == -1) return;
     if (!c->authenticated && password_required(st)) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                       "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                       "otherwise the HELLO AUTH <user> <pass> option can be used to "
                        "authenticate the client and select the RESP protocol version at the same "
                        "time");
         return;

@@ -20,7 +20,7 @@ enum { KIND_NONE = 0, KIND_MULTIBULK = 1, KIND_INLINE = 2 };
 void resp_parser_init(resp_parser *p, const resp_limits *limits)
 {
     memset(p, 0, sizeof(*p));
-    p->limits = *limits;
+    p->limits = limits;
     p->bulk_len = -1;
 }
 
@@ -126,8 +126,10 @@ static int parse_count(resp_parser *p, const char *buf, size_t len, size_t *pos)
     if (rc != RESP_PARSE_OK) return rc;
     long long count;
     if (!parse_ll(buf + *pos + 1, n - 1, &count) || count > INT_MAX ||
-        count > p->limits.max_multibulk)
+        count > p->limits->max_multibulk)
         return fail(p, "Protocol error: invalid multibulk length");
+    if (p->unauthenticated && count > RESP_UNAUTH_MULTIBULK_MAX)
+        return fail(p, "Protocol error: unauthenticated multibulk length");
     *pos += n + 2;
     if (count <= 0) return RESP_PARSE_OK;
     p->kind = KIND_MULTIBULK;
@@ -151,8 +153,10 @@ static int parse_bulk_len(resp_parser *p, const char *buf, size_t len, size_t *p
         return fail(p, p->error_buf);
     }
     long long blen;
-    if (!parse_ll(line + 1, n - 1, &blen) || blen < 0 || blen > p->limits.max_bulk_len)
+    if (!parse_ll(line + 1, n - 1, &blen) || blen < 0 || blen > p->limits->max_bulk_len)
         return fail(p, "Protocol error: invalid bulk length");
+    if (p->unauthenticated && blen > RESP_UNAUTH_BULK_MAX)
+        return fail(p, "Protocol error: unauthenticated bulk length");
     *pos += n + 2;
     p->bulk_len = blen;
     return RESP_PARSE_OK;

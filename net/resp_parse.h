@@ -23,8 +23,14 @@ typedef struct resp_limits {
     long long max_multibulk; /* largest accepted element count */
 } resp_limits;
 
+/* Before AUTH, when a password is required, requests are held much shorter
+ * (Redis's limits), so that a stranger cannot make the server buffer much. */
+#define RESP_UNAUTH_MULTIBULK_MAX 10
+#define RESP_UNAUTH_BULK_MAX 16384
+
 typedef struct resp_parser {
-    resp_limits limits;
+    const resp_limits *limits; /* shared and live: CONFIG SET applies at once */
+    int unauthenticated;       /* the caller sets it: apply the limits above */
     int kind;              /* 0 none yet, 1 multibulk, 2 inline */
     long long multibulk;   /* elements still expected */
     long long bulk_len;    /* -1 when waiting for a $ line */
@@ -36,6 +42,7 @@ typedef struct resp_parser {
     char error_buf[128];
 } resp_parser;
 
+/* limits must outlive the parser. */
 void resp_parser_init(resp_parser *p, const resp_limits *limits);
 /* Frees the arguments of a command in progress. */
 void resp_parser_free(resp_parser *p);

@@ -8,6 +8,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -190,11 +191,14 @@ int sock_set_keepalive(int fd, int interval)
     return 0;
 }
 
-static int format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+static int format_addr(const struct sockaddr_storage *ss, socklen_t sl, char *buf, size_t len)
 {
     if (ss->ss_family == AF_UNIX) {
+        /* sun_path holds sl - offsetof(sun_path) bytes, not always a NUL. */
         const struct sockaddr_un *s = (const struct sockaddr_un *)ss;
-        return snprintf(buf, len, "%s:0", s->sun_path);
+        int plen = (int)sl - (int)offsetof(struct sockaddr_un, sun_path);
+        if (plen < 0) plen = 0;
+        return snprintf(buf, len, "%.*s:0", (int)strnlen(s->sun_path, (size_t)plen), s->sun_path);
     }
     char ip[SOCK_IP_LEN];
     int port;
@@ -207,7 +211,9 @@ int sock_format_peer(int fd, char *buf, size_t len)
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) return -1;
-    return format_addr(&ss, buf, len);
+    /* A Unix client's end has no name: show the socket's path, as Redis. */
+    if (ss.ss_family == AF_UNIX) return sock_format_local(fd, buf, len);
+    return format_addr(&ss, sl, buf, len);
 }
 
 int sock_format_local(int fd, char *buf, size_t len)
@@ -215,7 +221,7 @@ int sock_format_local(int fd, char *buf, size_t len)
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) return -1;
-    return format_addr(&ss, buf, len);
+    return format_addr(&ss, sl, buf, len);
 }
 
 int sock_peer_ip(int fd, char *ip, size_t iplen, int *port)

@@ -357,6 +357,40 @@ START_TEST(test_bulk_len_limit)
 }
 END_TEST
 
+/* Parses in one call with the unauthenticated flag set; returns the result. */
+static int parse_unauthenticated(const char *in, const char **error)
+{
+    resp_parser p;
+    resp_parser_init(&p, &limits);
+    p.unauthenticated = 1;
+    size_t pos = 0;
+    int rc = resp_parse(&p, in, strlen(in), &pos);
+    *error = p.error;
+    if (rc == RESP_PARSE_OK) {
+        int argc;
+        resp_free_args(resp_parser_take(&p, &argc), argc);
+    }
+    resp_parser_free(&p);
+    return rc;
+}
+
+START_TEST(test_unauthenticated_limits)
+{
+    const char *err;
+    ck_assert_int_eq(parse_unauthenticated("*10\r\n", &err), RESP_PARSE_AGAIN);
+    ck_assert_int_eq(parse_unauthenticated("*11\r\n", &err), RESP_PARSE_ERR);
+    ck_assert_str_eq(err, "Protocol error: unauthenticated multibulk length");
+    ck_assert_int_eq(parse_unauthenticated("*2\r\n$4\r\nAUTH\r\n$16384\r\n", &err),
+                     RESP_PARSE_AGAIN);
+    ck_assert_int_eq(parse_unauthenticated("*2\r\n$4\r\nAUTH\r\n$16385\r\n", &err),
+                     RESP_PARSE_ERR);
+    ck_assert_str_eq(err, "Protocol error: unauthenticated bulk length");
+    /* The usual limits still come first. */
+    ck_assert_int_eq(parse_unauthenticated("*1\r\n$-1\r\n", &err), RESP_PARSE_ERR);
+    ck_assert_str_eq(err, "Protocol error: invalid bulk length");
+}
+END_TEST
+
 /* prefix, fill_len fill bytes and end, fed whole and in 1000-byte reads:
  * the error expected, or none (NULL) with nothing consumed. */
 static void expect_big_line_end(const char *prefix, char fill, size_t fill_len, const char *end,
@@ -621,6 +655,7 @@ static Suite *parse_suite(void)
     tcase_add_loop_test(tc, test_error_cases, 0, N_ERRORS);
     tcase_add_test(tc, test_multibulk_count_limit);
     tcase_add_test(tc, test_bulk_len_limit);
+    tcase_add_test(tc, test_unauthenticated_limits);
     tcase_add_test(tc, test_too_big_lines);
     suite_add_tcase(s, tc);
 
