@@ -21,7 +21,15 @@ static struct {
     } hooks[CALL_MAX_HOOKS];
     int nhooks;
     call_stats stats;
+    const resp_limits *limits;
 } calls;
+
+void call_set_limits(const resp_limits *limits) { calls.limits = limits; }
+
+long long cmd_proto_max_bulk_len(void)
+{
+    return calls.limits ? calls.limits->max_bulk_len : 512LL * 1024 * 1024;
+}
 
 void call_add_gate(call_gate_fn *gate, void *data)
 {

@@ -19,6 +19,9 @@ void call_add_gate(call_gate_fn *gate, void *data);
 void call_add_propagate_hook(propagate_fn *hook, void *data);
 
 void call_dispatch(client *c);
+/* The live proto-max-bulk-len (strings may not grow past it). */
+void call_set_limits(const resp_limits *limits);
+long long cmd_proto_max_bulk_len(void);
 void propagate(int db, int argc, str *argv);
 /* Propagates the running client's own command as it arrived. */
 void propagate_current(client *c);

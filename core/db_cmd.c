@@ -34,21 +34,23 @@ static void dbsize_command(client *c, const command *cmd)
     reply_integer(c, db_size(c->db));
 }
 
-/* FLUSHDB and FLUSHALL take an optional ASYNC or SYNC. */
-static int flush_mode_ok(client *c)
+/* FLUSHDB and FLUSHALL take an optional ASYNC or SYNC: 1 async, 0 sync,
+ * -1 after replying with the syntax error. */
+static int flush_mode(client *c)
 {
-    if (c->argc == 1) return 1;
-    if (c->argc == 2 && (!strcasecmp(c->argv[1], "async") || !strcasecmp(c->argv[1], "sync")))
-        return 1;
+    if (c->argc == 1) return 0;
+    if (c->argc == 2 && !strcasecmp(c->argv[1], "async")) return 1;
+    if (c->argc == 2 && !strcasecmp(c->argv[1], "sync")) return 0;
     reply_error(c, "ERR syntax error");
-    return 0;
+    return -1;
 }
 
 static void flushdb_command(client *c, const command *cmd)
 {
     (void)cmd;
-    if (!flush_mode_ok(c)) return;
-    db_flush(c->db);
+    int async = flush_mode(c);
+    if (async == -1) return;
+    db_flush(c->db, async);
     propagate_current(c);
     reply_ok(c);
 }
@@ -56,8 +58,9 @@ static void flushdb_command(client *c, const command *cmd)
 static void flushall_command(client *c, const command *cmd)
 {
     (void)cmd;
-    if (!flush_mode_ok(c)) return;
-    db_flush(-1);
+    int async = flush_mode(c);
+    if (async == -1) return;
+    db_flush(-1, async);
     propagate_current(c);
     reply_ok(c);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/bio.h"
 #include "core/call.h"
 #include "core/command_cmd.h"
 #include "core/config.h"
@@ -24,7 +25,10 @@
 #include "core/cron.h"
 #include "core/db.h"
 #include "core/db_cmd.h"
+#include "core/dict.h"
 #include "core/info.h"
+#include "core/t_keys.h"
+#include "core/t_string.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/util.h"
@@ -316,11 +320,11 @@ static str info_memory(str s, void *data)
         "used_memory_peak_perc:%.2f%%\r\ntotal_system_memory:%lld\r\n"
         "total_system_memory_human:%s\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\n"
         "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:%.2f\r\n"
-        "mem_fragmentation_bytes:%lld\r\nmem_allocator:%s\r\nlazyfree_pending_objects:0\r\n",
+        "mem_fragmentation_bytes:%lld\r\nmem_allocator:%s\r\nlazyfree_pending_objects:%lld\r\n",
         used, used_h, rss, rss_h, server.peak_memory, peak_h,
         server.peak_memory ? 100.0 * (double)used / (double)server.peak_memory : 0.0,
         total_system_memory(), sys_h, used ? (double)rss / (double)used : 0.0,
-        (long long)rss - (long long)used, alloc_name());
+        (long long)rss - (long long)used, alloc_name(), bio_pending());
 }
 
 static str info_persistence(str s, void *data)
@@ -344,16 +348,17 @@ static str info_stats(str s, void *data)
 {
     (void)data;
     client_stats *st = clients_stats();
+    const db_stats *ds = db_get_stats();
     return str_cat_fmt(
         s,
         "total_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
         "instantaneous_ops_per_sec:%lld\r\ntotal_net_input_bytes:%lld\r\n"
         "total_net_output_bytes:%lld\r\ninstantaneous_input_kbps:%.2f\r\n"
         "instantaneous_output_kbps:%.2f\r\nrejected_connections:%lld\r\nsync_full:0\r\n"
-        "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:0\r\nexpired_stale_perc:0.00\r\n"
-        "expired_time_cap_reached_count:0\r\nexpire_cycle_cpu_milliseconds:0\r\n"
+        "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:%lld\r\nexpired_stale_perc:%.2f\r\n"
+        "expired_time_cap_reached_count:%lld\r\nexpire_cycle_cpu_milliseconds:%lld\r\n"
         "evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
-        "current_eviction_exceeded_time:0\r\nkeyspace_hits:0\r\nkeyspace_misses:0\r\n"
+        "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n"
         "pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
         "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n"
         "active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
@@ -369,7 +374,8 @@ static str info_stats(str s, void *data)
         server_metric_rate(METRIC_COMMANDS), st->net_input_bytes, st->net_output_bytes,
         (double)server_metric_rate(METRIC_NET_INPUT) / 1024,
         (double)server_metric_rate(METRIC_NET_OUTPUT) / 1024, st->rejected_connections,
-        st->error_replies, server.client_cmd.auth_failures,
+        ds->expired_keys, ds->expired_stale_perc * 100, ds->expired_time_cap_reached_count,
+        ds->expire_cycle_cpu_ms, ds->keyspace_hits, ds->keyspace_misses, st->error_replies, server.client_cmd.auth_failures,
         st->client_query_buffer_limit_disconnections, st->client_output_buffer_limit_disconnections);
 }
 
@@ -422,7 +428,9 @@ static str info_keyspace(str s, void *data)
 {
     (void)data;
     for (int i = 0; i < db_count(); i++)
-        if (db_size(i)) s = str_cat_fmt(s, "db%d:keys=%lld,expires=0,avg_ttl=0\r\n", i, db_size(i));
+        if (db_size(i))
+            s = str_cat_fmt(s, "db%d:keys=%lld,expires=%lld,avg_ttl=%lld\r\n", i, db_size(i),
+                            db_expires_count(i), db_avg_ttl(i));
     return s;
 }
 
@@ -479,6 +487,7 @@ static void server_reset_stats(void)
     memset(server.metrics, 0, sizeof(server.metrics));
     command_reset_stats();
     output_reset_errorstats();
+    memset(db_get_stats(), 0, sizeof(db_stats));
 }
 
 /* ---------- server commands ---------- */
@@ -654,6 +663,22 @@ static void server_clients_cron(long long now_ms, void *data)
     clients_cron(now_ms, (int)server.hz);
 }
 
+static void server_databases_cron(long long now_ms, void *data)
+{
+    (void)data;
+    db_cron(now_ms, (int)server.hz);
+}
+
+/* An expired key leaves the dataset as a DEL in the stream, so that replicas
+ * never depend on their own clocks. */
+static void server_propagate_expired(int id, const char *key, size_t len)
+{
+    str argv[2] = {str_new("DEL"), str_new_len(key, len)};
+    propagate(id, 2, argv);
+    str_free(argv[0]);
+    str_free(argv[1]);
+}
+
 static void server_track_memory(long long now_ms, void *data)
 {
     (void)now_ms;
@@ -765,12 +790,16 @@ static void server_register_modules(void)
     server.client_cmd.role = server_role;
     client_commands_register(&server.client_cmd);
     call_add_gate(client_auth_gate, &server.client_cmd);
+    call_set_limits(&server.clients.proto);
     command_commands_register();
     config_commands_register(server_reset_stats);
     db_commands_register();
+    string_commands_register();
+    keys_commands_register();
     command_register_all(server_commands);
     server_register_info();
     cron_register("clients", 0, server_clients_cron, NULL);
+    cron_register("databases", 0, server_databases_cron, NULL);
     cron_register("metrics", 100, server_sample_metrics, NULL);
     cron_register("memory", 100, server_track_memory, NULL);
     cron_register("shutdown", 0, server_check_shutdown, NULL);
@@ -794,7 +823,12 @@ int server_init(void)
     clients_init(server.loop, &server.clients, server_dispatch, server_on_client_free);
     clients_set_now(server.start_ms);
     output_init(&server.clients);
+    uint8_t seed[16];
+    random_bytes(seed, sizeof(seed));
+    dict_set_hash_seed(seed);
     db_init((int)server.databases);
+    db_set_expired_hook(server_propagate_expired);
+    if (bio_init() == -1) log_msg(LOG_WARNING, "Could not start the background thread");
     server_register_modules();
     if (server_listen() == -1) return -1;
     server.cron_timer = loop_add_timer(server.loop, 1, server_cron, NULL, NULL);

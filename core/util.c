@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 int parse_ll(const char *s, size_t len, long long *out)
 {
@@ -37,6 +38,21 @@ int parse_ll(const char *s, size_t len, long long *out)
     }
     if (neg && v == 0) return -1; /* "-0" */
     return 0;
+}
+
+size_t ll_to_text(char *buf, long long v)
+{
+    char tmp[21];
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0) buf[len++] = '-';
+    while (n) buf[len++] = tmp[--n];
+    return len;
 }
 
 int parse_double(const char *s, size_t len, double *out)
@@ -107,12 +123,25 @@ int constant_time_equal(const char *a, size_t alen, const char *b, size_t blen)
     return diff == 0;
 }
 
+void random_bytes(void *out, size_t len)
+{
+    unsigned char *p = out;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n <= 0) { /* no entropy source: still vary between runs */
+            for (size_t i = 0; i < len; i++) p[i] = (unsigned char)(rand() ^ getpid());
+            return;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
 void random_hex(char *out, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char bytes[64];
     size_t need = len > sizeof(bytes) ? sizeof(bytes) : len;
-    if (getrandom(bytes, need, 0) != (ssize_t)need)
-        for (size_t i = 0; i < need; i++) bytes[i] = (unsigned char)rand();
+    random_bytes(bytes, need);
     for (size_t i = 0; i < need; i++) out[i] = hex[bytes[i] & 15];
 }
