@@ -19,6 +19,16 @@ static void reply_flags(client *c, int flags)
 
 static void reply_command_info(client *c, const command *cmd);
 
+/* A command by name, "parent|sub" naming a subcommand, as Redis 7 takes. */
+static const command *command_by_fullname(const str name)
+{
+    const char *bar = memchr(name, '|', str_len(name));
+    if (!bar) return command_lookup(name, str_len(name));
+    const command *parent = command_lookup(name, (size_t)(bar - name));
+    if (!parent) return NULL;
+    return command_lookup_sub(parent, bar + 1, str_len(name) - (size_t)(bar - name) - 1);
+}
+
 static void reply_subcommands_info(client *c, const command *cmd)
 {
     long long n = 0;
@@ -87,7 +97,7 @@ static void command_info_command(client *c, const command *cmd)
     }
     reply_array_len(c, c->argc - 2);
     for (int i = 2; i < c->argc; i++) {
-        const command *found = command_lookup(c->argv[i], str_len(c->argv[i]));
+        const command *found = command_by_fullname(c->argv[i]);
         if (found)
             reply_command_info(c, found);
         else
@@ -108,12 +118,12 @@ static void command_docs_command(client *c, const command *cmd)
         return;
     }
     long long found = 0;
-    for (int i = 2; i < c->argc; i++) found += command_lookup(c->argv[i], str_len(c->argv[i])) != NULL;
+    for (int i = 2; i < c->argc; i++) found += command_by_fullname(c->argv[i]) != NULL;
     reply_map_len(c, found);
     for (int i = 2; i < c->argc; i++) {
-        const command *f = command_lookup(c->argv[i], str_len(c->argv[i]));
+        const command *f = command_by_fullname(c->argv[i]);
         if (!f) continue;
-        reply_bulk_cstr(c, f->name);
+        reply_bulk_cstr(c, f->fullname);
         reply_command_docs(c, f);
     }
 }

@@ -195,23 +195,37 @@ kv *db_find(int id, const char *key, size_t len)
     return (kv *)dict_find(ks.dbs[id].keys, key, len);
 }
 
-kv *db_lookup_write(int id, const char *key, size_t len)
+kv *db_lookup_peek(int id, const char *key, size_t len)
 {
     kv *o = db_find(id, key, len);
     if (o && db_expire_if_needed(id, o)) return NULL;
     return o;
 }
 
+static kv *db_touch(kv *o)
+{
+    if (o) o->lru = kv_lru_clock(db_time_ms());
+    return o;
+}
+
+kv *db_lookup_write(int id, const char *key, size_t len)
+{
+    return db_touch(db_lookup_peek(id, key, len));
+}
+
+kv *db_lookup_read_notouch(int id, const char *key, size_t len)
+{
+    kv *o = db_lookup_peek(id, key, len);
+    if (o)
+        ks.stats.keyspace_hits++;
+    else
+        ks.stats.keyspace_misses++;
+    return o;
+}
+
 kv *db_lookup_read(int id, const char *key, size_t len)
 {
-    kv *o = db_lookup_write(id, key, len);
-    if (!o) {
-        ks.stats.keyspace_misses++;
-        return NULL;
-    }
-    ks.stats.keyspace_hits++;
-    o->lru = kv_lru_clock(db_time_ms());
-    return o;
+    return db_touch(db_lookup_read_notouch(id, key, len));
 }
 
 /* ------------------------------------------------------------ changes */
@@ -306,19 +320,23 @@ void db_foreach(int id, void (*fn)(void *priv, kv *o), void *priv)
     dict_iter_release(&it);
 }
 
+/* Samples until a live key turns up. A primary deletes each expired key it
+ * meets, so it ends with a key or an empty table. A replica deletes nothing:
+ * when every key has an expiry (all may be expired) it gives up after 100
+ * samples and returns the last, as Redis does; otherwise a key without one
+ * will turn up. */
 kv *db_random_key(int id)
 {
     db *d = &ks.dbs[id];
     long long now = db_time_ms();
-    for (int tries = 0; tries < 100; tries++) {
+    for (int tries = 1;; tries++) {
         kv *o = (kv *)dict_random(d->keys);
         if (!o || !db_is_expired(id, o, now) || ks.mode == DB_EXPIRE_NONE) return o;
         if (ks.mode == DB_EXPIRE_DELETE)
             db_delete_expired(id, o);
-        else if (tries == 99)
-            return o; /* a replica full of expired keys: do not loop forever */
+        else if (tries >= 100 && dict_size(d->expires) == dict_size(d->keys))
+            return o;
     }
-    return NULL;
 }
 
 /* ------------------------------------------------------------ flushing */

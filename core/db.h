@@ -46,10 +46,16 @@ long long db_size(int id);
 long long db_expires_count(int id);
 long long db_avg_ttl(int id);
 
-/* Lookups return NULL for a missing or logically expired key. The read
- * form counts keyspace hits and misses and updates the access clock. */
+/* Lookups return NULL for a missing or logically expired key. Both forms
+ * update the access clock of a key found, as Redis does; the read form also
+ * counts keyspace hits and misses. The notouch read (EXISTS, TYPE, TTL,
+ * OBJECT) counts but leaves the clock. */
 kv *db_lookup_read(int id, const char *key, size_t len);
 kv *db_lookup_write(int id, const char *key, size_t len);
+kv *db_lookup_read_notouch(int id, const char *key, size_t len);
+/* Expires the key as lookups do, but neither counts nor touches (DEL, the
+ * filters of SCAN). */
+kv *db_lookup_peek(int id, const char *key, size_t len);
 /* No expiry check, no statistics (DEBUG, digests, SCAN filters). */
 kv *db_find(int id, const char *key, size_t len);
 

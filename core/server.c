@@ -25,6 +25,7 @@
 #include "core/cron.h"
 #include "core/db.h"
 #include "core/db_cmd.h"
+#include "core/debug_cmd.h"
 #include "core/dict.h"
 #include "core/info.h"
 #include "core/t_keys.h"
@@ -41,7 +42,6 @@
 
 struct server server;
 
-enum { DEBUG_CMD_NO = 0, DEBUG_CMD_YES, DEBUG_CMD_LOCAL };
 static const config_enum debug_cmd_values[] = {
     {"no", DEBUG_CMD_NO}, {"yes", DEBUG_CMD_YES}, {"local", DEBUG_CMD_LOCAL}, {NULL, 0}};
 
@@ -532,60 +532,10 @@ static void shutdown_command(client *c, const command *cmd)
     server_exit(0);
 }
 
-static int client_is_local(const client *c)
-{
-    return (c->flags & CLIENT_UNIX) || !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4);
-}
-
-/* enable-debug-command, exactly as Redis 7.0 gates DEBUG. */
-static int debug_allowed(client *c)
-{
-    if (server.enable_debug_command == DEBUG_CMD_YES ||
-        (server.enable_debug_command == DEBUG_CMD_LOCAL && client_is_local(c)))
-        return 1;
-    reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to "
-                   "\"local\", you can run it from a local connection, otherwise you need to set "
-                   "this option in the configuration file, and then restart the server.");
-    return 0;
-}
-
-static void debug_command(client *c, const command *cmd)
-{
-    (void)cmd;
-    if (!debug_allowed(c)) return;
-    if (!strcasecmp(c->argv[1], "sleep") && c->argc == 3) {
-        double secs;
-        if (parse_double(c->argv[2], str_len(c->argv[2]), &secs) == -1 || secs < 0) {
-            reply_error(c, "ERR value is not a valid float");
-            return;
-        }
-        struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
-        while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-        }
-        reply_ok(c);
-    } else if (!strcasecmp(c->argv[1], "segfault") && c->argc == 2) {
-        raise(SIGSEGV);
-    } else if (!strcasecmp(c->argv[1], "log") && c->argc == 3) {
-        log_msg(LOG_WARNING, "DEBUG LOG: %s", c->argv[2]);
-        reply_ok(c);
-    } else if (!strcasecmp(c->argv[1], "help")) {
-        static const char *lines[] = {
-            "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "LOG <message>", "    Write <message> to the server log.",
-            "SEGFAULT", "    Crash the server with sigsegv.",
-            "SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-            "HELP", "    Print this help."};
-        reply_simple_lines(c, lines, sizeof(lines) / sizeof(lines[0]));
-    } else {
-        reply_error_fmt(c, "ERR unknown subcommand '%.128s'. Try DEBUG HELP.", c->argv[1]);
-    }
-}
-
 static command server_commands[] = {
     {.name = "info", .proc = info_command, .arity = -1, .flags = CMD_LOADING | CMD_STALE | CMD_SENTINEL, .group = "server", .summary = "Get information and statistics about the server", .since = "1.0.0"},
     {.name = "time", .proc = time_command, .arity = 1, .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .group = "server", .summary = "Return the current server time", .since = "2.6.0"},
     {.name = "shutdown", .proc = shutdown_command, .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE | CMD_NO_AUTH | CMD_SENTINEL, .group = "server", .summary = "Synchronously save the dataset to disk and then shut down the server", .since = "1.0.0"},
-    {.name = "debug", .proc = debug_command, .arity = -2, .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "server", .summary = "A container for debugging commands", .since = "1.0.0"},
     {0},
 };
 
@@ -794,6 +744,7 @@ static void server_register_modules(void)
     command_commands_register();
     config_commands_register(server_reset_stats);
     db_commands_register();
+    debug_commands_register(&server.enable_debug_command);
     string_commands_register();
     keys_commands_register();
     command_register_all(server_commands);

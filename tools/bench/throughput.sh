@@ -7,13 +7,15 @@
 #
 # Usage: tools/bench/throughput.sh [rounds] [requests]
 #   ROUNDS (default 5), REQUESTS per row at pipeline 1 (default 200000;
-#   pipeline 16 runs 8x as many). TESTS overrides the row list.
+#   pipeline 16 runs 8x as many). TESTS overrides the row list, in
+#   redis-benchmark's test names; the default rows are PING (inline and
+#   multi-bulk), SET, GET, INCR and MSET (redis-benchmark's 10-key MSET).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 rounds=${1:-${ROUNDS:-5}}
 requests=${2:-${REQUESTS:-200000}}
-tests=${TESTS:-ping_inline,ping_mbulk}
+tests=${TESTS:-ping_inline,ping_mbulk,set,get,incr,mset}
 clients=50
 tandem=bin/tandem-server
 redis=$(command -v redis-server || true)
