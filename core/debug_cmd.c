@@ -168,7 +168,7 @@ static size_t rdb_string_size(const kv *o)
 {
     long long v;
     size_t n;
-    if (o->encoding == OBJ_ENCODING_INT && (n = rdb_int_size(o->v.ival))) return n;
+    if (o->encoding == OBJ_ENCODING_INT && (n = rdb_int_size(kv_int(o)))) return n;
     char buf[OBJ_LL_TEXT];
     size_t len;
     const char *s = kv_string(o, buf, &len);

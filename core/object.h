@@ -1,20 +1,23 @@
 /* object.h: a key and its value in one allocation (a "kv"). The dict_node
  * that chains it in its database's hash table comes first, then the type,
- * encoding and access clock, then the key bytes and, for strings, the value
- * bytes right after them:
+ * encoding and access clock, the key length, the key bytes with a NUL, and
+ * the value right after them:
  *
- *   | next | type enc lru | keylen exp | value | key ... \0 | string ... \0 |
- *     8      4              4            8       keylen + 1   slen + 1
+ *   | next | type enc lru | keylen exp | key ... \0 | value ... |
+ *     8      4              4            keylen + 1
  *
- * So a key with a 100-byte string costs one allocation of ~150 bytes where a
- * classic layout (hash entry, key string, value object, value string) needs
- * four. An integer value lives in the value field itself (encoding INT).
- * Strings are reported as "embstr" (short, never modified) or "raw", as
- * Redis reports them, though both are stored the same way.
+ * The value is an 8-byte integer (encoding INT), or a string: one length
+ * byte (lengths below 255) or 0xFF and an 8-byte length, then the bytes (no
+ * NUL). A key with a 100-byte string thus fits jemalloc's 128-byte class,
+ * where a classic layout (hash entry, key string, value object, value
+ * string) needs four allocations and about 190 bytes. Strings are reported
+ * as "embstr" (short, never modified) or "raw", as Redis reports them,
+ * though both are stored the same way.
  *
  * A string that grows (APPEND, SETRANGE, SETBIT) needs a bigger allocation:
- * kv_grow_copy() makes the new one and the keyspace swaps it in, since the
- * hash table and the expiry index point at the kv. A leaf over dict.h. */
+ * kv_grow_copy() makes the new one (always with the long length form, so it
+ * can then grow in place) and the keyspace swaps it in, since the hash table
+ * and the expiry index point at the kv. A leaf over dict.h. */
 #ifndef TANDEM_OBJECT_H
 #define TANDEM_OBJECT_H
 
@@ -46,17 +49,15 @@ typedef struct kv {
     unsigned lru : 24; /* access clock in seconds (mod 2^24) */
     uint32_t keylen : 31;
     uint32_t has_expire : 1;
-    union {
-        long long ival; /* OBJ_ENCODING_INT */
-        size_t slen;    /* string bytes after the key */
-    } v;
-    char data[];
+    char data[]; /* key, NUL, value */
 } kv;
 
 /* A string value: integer-encoded when it is the canonical text of a long
  * long of at most 20 characters, else embedded. */
 kv *kv_new_string(const char *key, size_t keylen, const char *val, size_t vlen);
 kv *kv_new_int(const char *key, size_t keylen, long long v);
+/* A string value never integer-encoded ("embstr" or, with raw, "raw"). */
+kv *kv_new_text(const char *key, size_t keylen, const char *val, size_t vlen, int raw);
 /* A new kv with the same key and the given string value (the key is
  * copied). */
 kv *kv_new_string_like(const kv *o, const char *val, size_t vlen);
@@ -72,6 +73,9 @@ const char *kv_string(const kv *o, char *buf, size_t *len);
 size_t kv_strlen(const kv *o);
 /* The value as a long long if it is one (INT, or a string that parses). */
 int kv_get_ll(const kv *o, long long *out);
+/* The integer of an INT-encoded kv, and setting it in place. */
+long long kv_int(const kv *o);
+void kv_set_int(kv *o, long long v);
 
 /* A copy of o whose string value is raw, at least newlen bytes long (zero
  * padded), with room to grow; o is not freed. The key and has_expire carry

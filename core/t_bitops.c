@@ -137,7 +137,7 @@ static void setbit_command(client *c, const command *cmd)
     } else {
         size_t old_len = kv_strlen(o);
         o = string_unshare(c->db, o, byte + 1);
-        grown = o->v.slen != old_len;
+        grown = kv_strlen(o) != old_len;
     }
     unsigned char *p = (unsigned char *)kv_string_mut(o);
     unsigned char mask = (unsigned char)(1u << (7 - (offset & 7)));

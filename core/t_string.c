@@ -61,27 +61,11 @@ int string_check_length(client *c, unsigned long long base, unsigned long long a
     return -1;
 }
 
-/* A string kv that is never integer-encoded, as Redis makes the results of
- * INCRBYFLOAT: embstr up to 44 bytes, else raw. kv_new_string would encode
- * a canonical integer text ("3") as INT, so that text is made over a filler
- * of the same length and then written in. */
-static kv *kv_new_text(const char *key, size_t keylen, const char *val, size_t vlen)
-{
-    static const char filler[OBJ_LL_TEXT] = "xxxxxxxxxxxxxxxxxxxx";
-    long long ignored;
-    if (vlen >= sizeof(filler) || parse_ll(val, vlen, &ignored) == -1)
-        return kv_new_string(key, keylen, val, vlen);
-    kv *o = kv_new_string(key, keylen, filler, vlen);
-    memcpy(kv_string_mut(o), val, vlen);
-    return o;
-}
 
 kv *string_new_raw(const char *key, size_t keylen, const char *val, size_t vlen)
 {
     if (val) {
-        kv *o = kv_new_text(key, keylen, val, vlen);
-        o->encoding = OBJ_ENCODING_RAW;
-        return o;
+        return kv_new_text(key, keylen, val, vlen, 1);
     }
     kv *empty = kv_new_string(key, keylen, "", 0);
     kv *o = kv_grow_copy(empty, vlen);
@@ -94,7 +78,7 @@ kv *string_unshare(int db, kv *o, size_t minlen)
     if (o->encoding == OBJ_ENCODING_INT || minlen > kv_string_room(o))
         return db_swap_kv(db, o, kv_grow_copy(o, minlen));
     o->encoding = OBJ_ENCODING_RAW;
-    size_t len = o->v.slen;
+    size_t len = kv_strlen(o);
     if (minlen > len) {
         memset(kv_string_mut(o) + len, 0, minlen - len);
         kv_set_strlen(o, minlen);
@@ -501,7 +485,7 @@ static void setrange_command(client *c, const command *cmd)
     }
     memcpy(kv_string_mut(o) + offset, val, vlen);
     propagate_current(c);
-    reply_integer(c, (long long)o->v.slen);
+    reply_integer(c, (long long)kv_strlen(o));
 }
 
 /* ------------------------------------------------------------ counters */
@@ -521,7 +505,7 @@ static void incr_by(client *c, long long incr)
         return;
     }
     if (o && o->encoding == OBJ_ENCODING_INT)
-        o->v.ival = v;
+        kv_set_int(o, v);
     else
         db_set(c->db, kv_new_int(key, str_len(key), v), 1);
     propagate_current(c);
@@ -589,7 +573,7 @@ static int parse_ld(const char *s, size_t len, long double *out)
 static int kv_get_ld(const kv *o, long double *out)
 {
     if (o->encoding == OBJ_ENCODING_INT) {
-        *out = (long double)o->v.ival;
+        *out = (long double)kv_int(o);
         return 0;
     }
     char buf[OBJ_LL_TEXT];
@@ -635,7 +619,7 @@ static void incrbyfloat_command(client *c, const command *cmd)
     }
     char buf[LD_TEXT_MAX];
     size_t len = format_ld(buf, sizeof(buf), v);
-    db_set(c->db, kv_new_text(key, str_len(key), buf, len), 1);
+    db_set(c->db, kv_new_text(key, str_len(key), buf, len, 0), 1);
     reply_bulk(c, buf, len);
     str val = str_new_len(buf, len);
     propagate_set(c, key, val, -1, 1);
