@@ -117,10 +117,17 @@ void call_dispatch(client *c)
     calls.stats.commands_processed++;
 }
 
-void propagate(int db, int argc, str *argv)
+void propagate_changes(int db, int argc, str *argv, long long changes)
 {
-    calls.stats.dirty++;
+    calls.stats.dirty += changes;
     for (int i = 0; i < calls.nhooks; i++) calls.hooks[i].fn(db, argc, argv, calls.hooks[i].data);
 }
 
+void propagate(int db, int argc, str *argv) { propagate_changes(db, argc, argv, 1); }
+
 void propagate_current(client *c) { propagate(c->db, c->argc, c->argv); }
+
+void propagate_current_changes(client *c, long long changes)
+{
+    propagate_changes(c->db, c->argc, c->argv, changes);
+}

@@ -23,8 +23,12 @@ void call_dispatch(client *c);
 void call_set_limits(const resp_limits *limits);
 long long cmd_proto_max_bulk_len(void);
 void propagate(int db, int argc, str *argv);
+/* The same, counting changes keys for the save points (MSET, DEL of many
+ * keys, FLUSHALL), as Redis's dirty counter does; propagate() counts one. */
+void propagate_changes(int db, int argc, str *argv, long long changes);
 /* Propagates the running client's own command as it arrived. */
 void propagate_current(client *c);
+void propagate_current_changes(client *c, long long changes);
 
 typedef struct call_stats {
     long long commands_processed;

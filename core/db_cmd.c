@@ -69,8 +69,7 @@ static void flushdb_command(client *c, const command *cmd)
     (void)cmd;
     int async = flush_mode(c);
     if (async == -1) return;
-    db_flush(c->db, async);
-    propagate_current(c);
+    propagate_current_changes(c, db_flush(c->db, async));
     reply_ok(c);
 }
 
@@ -79,8 +78,7 @@ static void flushall_command(client *c, const command *cmd)
     (void)cmd;
     int async = flush_mode(c);
     if (async == -1) return;
-    db_flush(-1, async);
-    propagate_current(c);
+    propagate_current_changes(c, db_flush(-1, async));
     reply_ok(c);
 }
 

@@ -58,7 +58,7 @@ static void del_command(client *c, const command *cmd)
         if (db_lookup_peek(c->db, c->argv[j], len) && db_delete(c->db, c->argv[j], len))
             deleted++;
     }
-    if (deleted) propagate_current(c);
+    if (deleted) propagate_current_changes(c, deleted);
     reply_integer(c, deleted);
 }
 

@@ -374,7 +374,7 @@ static void mset_generic(client *c, const command *cmd, int nx)
     }
     for (int j = 1; j < c->argc; j += 2)
         store_string(c->db, c->argv[j], c->argv[j + 1], str_len(c->argv[j + 1]), -1, 0);
-    propagate_current(c);
+    propagate_current_changes(c, (c->argc - 1) / 2);
     if (nx)
         reply_integer(c, 1);
     else
