@@ -707,6 +707,10 @@ static int config_load_buffer(const char *text, size_t len, const config_origin 
     return 0;
 }
 
+static int config_loading_depth;
+
+int config_loading(void) { return config_loading_depth > 0; }
+
 int config_load_file(const char *path, str *err)
 {
     char *abs = realpath(path, NULL);
@@ -714,7 +718,9 @@ int config_load_file(const char *path, str *err)
     config_state.file_path = tstrdup(abs ? abs : path);
     free(abs); /* realpath allocates with libc malloc */
     str reason = NULL;
+    config_loading_depth++;
     int rc = config_load_path(path, 0, &reason, err);
+    config_loading_depth--;
     if (reason) {
         *err = str_cat_str(str_new(CONFIG_FATAL_HEADER), reason);
         str_free(reason);
@@ -725,7 +731,10 @@ int config_load_file(const char *path, str *err)
 int config_load_text(const char *text, const char *origin, str *err)
 {
     config_origin o = {origin, 0, 0};
-    return config_load_buffer(text, strlen(text), &o, err);
+    config_loading_depth++;
+    int rc = config_load_buffer(text, strlen(text), &o, err);
+    config_loading_depth--;
+    return rc;
 }
 
 /* ------------------------------------------------------------- CONFIG SET */

@@ -73,6 +73,10 @@ int config_load_file(const char *path, str *err);
  * origin as the file name. */
 int config_load_text(const char *text, const char *origin, str *err);
 
+/* 1 while a file or command-line text is being loaded, 0 for CONFIG SET:
+ * directives that accumulate over several lines (save) need to know. */
+int config_loading(void);
+
 /* CONFIG SET name value [name value ...]: all or nothing. Returns 0, or -1
  * with *err the error text (without the leading '-'). */
 int config_set(int argc, str *argv, str *err);

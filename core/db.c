@@ -388,6 +388,50 @@ int db_swap(int a, int b)
     return 0;
 }
 
+/* ------------------------------------------------------------ detaching */
+
+struct db_keyspace {
+    db *dbs;
+    int count;
+};
+
+db_keyspace *db_detach_all(void)
+{
+    db_keyspace *set = tmalloc(sizeof(*set));
+    set->dbs = ks.dbs;
+    set->count = ks.count;
+    ks.dbs = tcalloc(sizeof(db) * (size_t)set->count);
+    for (int i = 0; i < set->count; i++) db_make(&ks.dbs[i]);
+    return set;
+}
+
+static void db_free_set(void *arg)
+{
+    db_keyspace *set = arg;
+    for (int i = 0; i < set->count; i++) db_release(&set->dbs[i]);
+    tfree(set->dbs);
+    tfree(set);
+}
+
+void db_attach_all(db_keyspace *set)
+{
+    db_keyspace *current = tmalloc(sizeof(*current));
+    current->dbs = ks.dbs;
+    current->count = ks.count;
+    ks.dbs = set->dbs;
+    ks.count = set->count;
+    tfree(set);
+    db_free_set(current);
+}
+
+void db_release_set(db_keyspace *set, int async)
+{
+    if (async)
+        bio_submit(db_free_set, set);
+    else
+        db_free_set(set);
+}
+
 /* ------------------------------------------------------------ cron */
 
 typedef struct expire_batch {

@@ -94,6 +94,15 @@ long long db_flush(int id, int async);
 /* SWAPDB: 0, or -1 for an invalid index. */
 int db_swap(int a, int b);
 
+/* The whole keyspace set aside, so that a load can fill an empty one and
+ * the old data comes back if the load fails (never good data for bad). */
+typedef struct db_keyspace db_keyspace;
+db_keyspace *db_detach_all(void);
+/* Puts a detached keyspace back, freeing the current one. */
+void db_attach_all(db_keyspace *set);
+/* Frees a detached keyspace (async: in the background thread). */
+void db_release_set(db_keyspace *set, int async);
+
 /* databasesCron: rehash and shrink tables, run the active expiry cycle. */
 void db_cron(long long now_ms, int hz);
 void db_set_active_expire(int on);
