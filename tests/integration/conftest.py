@@ -11,6 +11,7 @@ still left as a last resort.
 All waiting is done by polling a condition with a deadline (PING answers, a
 log line appears, a value changes), never by a fixed sleep alone.
 """
+import contextlib
 import os
 import re
 import resource
@@ -70,14 +71,16 @@ def free_port():
 
 def wait_until(predicate, timeout, interval=0.02, message="condition"):
     """Polls predicate() until it returns a true value (which is returned),
-    failing the test after timeout seconds."""
+    failing the test after timeout seconds. message may be a callable, then
+    called for the text at the time of failure."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+            text = message() if callable(message) else message
+            pytest.fail(f"timed out after {timeout}s waiting for {text}")
         time.sleep(interval)
 
 
@@ -162,6 +165,11 @@ class RespReader:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         return self._read(deadline)
 
+    def command(self, *args):
+        """Sends one command on the socket and returns its reply."""
+        self.sock.sendall(encode_command(*args))
+        return self.read()
+
     def _read(self, deadline):
         line = self._line(deadline)
         kind, rest = line[:1], line[1:]
@@ -244,6 +252,52 @@ def exchange(port, payload, timeout=5.0):
         s.sendall(payload)
         reader = RespReader(s, timeout)
         return reader.read()
+
+
+def session(srv, commands, timeout=30.0):
+    """Runs commands (tuples of arguments) in order on one fresh connection;
+    returns the replies (errors as RespError values, not raised)."""
+    with raw_connect(srv.port) as s:
+        s.sendall(b"".join(encode_command(*c) for c in commands))
+        reader = RespReader(s, timeout)
+        return [reader.read() for _ in commands]
+
+
+def info_text(srv, *sections):
+    """The INFO reply as text, read on a raw connection."""
+    return exchange(srv.port, encode_command("INFO", *sections)).decode()
+
+
+def info_fields(srv, *sections):
+    """The INFO reply as a dict of field -> str value."""
+    return parse_info(info_text(srv, *sections))
+
+
+# ------------------------------------------------------ comparing with redis
+
+
+def norm(reply):
+    """A reply in a form where errors, simple strings and bulk strings
+    cannot compare equal to one another (RespError is a str)."""
+    if isinstance(reply, RespError):
+        return ("error", str(reply))
+    if isinstance(reply, str):
+        return ("simple", reply)
+    if isinstance(reply, list):
+        return [norm(x) for x in reply]
+    if isinstance(reply, dict):
+        return {norm(k): norm(x) for k, x in reply.items()}
+    return reply
+
+
+def same_replies(t, r, commands):
+    """Runs the commands on both servers (one connection each); asserts
+    identical replies, errors included, and returns tandem's."""
+    expected = session(r, commands)
+    actual = session(t, commands)
+    for cmd, a, e in zip(commands, actual, expected):
+        assert norm(a) == norm(e), f"for {cmd!r}: tandem {a!r} != redis {e!r}"
+    return actual
 
 
 # ---------------------------------------------------------------- servers
@@ -359,19 +413,9 @@ class ServerProcess:
     def wait_for_log(self, pattern, timeout=10.0):
         """Waits until a log line matches the regex pattern; returns the match."""
         rx = re.compile(pattern)
-
-        def found():
-            return rx.search(self.read_log())
-
-        deadline = time.monotonic() + timeout
-        while True:
-            m = found()
-            if m:
-                return m
-            if time.monotonic() >= deadline:
-                pytest.fail(f"timed out after {timeout}s waiting for log pattern "
-                            f"{pattern!r} in {self.log_path}:\n{self.read_log()[-3000:]}")
-            time.sleep(0.02)
+        return wait_until(lambda: rx.search(self.read_log()), timeout,
+                          message=lambda: (f"log pattern {pattern!r} in {self.log_path}:\n"
+                                           f"{self.read_log()[-3000:]}"))
 
     def wait_exit(self, timeout=STOP_TIMEOUT):
         """Waits (bounded) for the process to exit by itself; returns its status."""
@@ -409,14 +453,39 @@ class RedisServer(ServerProcess):
         return super().base_args() + ["--save", "", "--appendonly", "no"]
 
 
+@contextlib.contextmanager
+def server_pair(tmp_path_factory, args=()):
+    """A started tandem and a started redis-server, both given args, as
+    (tandem, redis); both stopped on leaving. For module-scoped comparison
+    fixtures."""
+    t = TandemServer(tmp_path_factory.mktemp("tandem"))
+    r = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        t.start(args)
+        r.start(args)
+        yield t, r
+    finally:
+        t.stop()
+        r.stop()
+
+
 @pytest.fixture
-def make_tandem(tmp_path):
-    """Factory: make_tandem(args=(), config_text=None, start=True) returns a
-    TandemServer (started unless start=False). All are stopped at teardown."""
+def both(pair):
+    """The module's `pair` fixture (tandem and redis-server with DEBUG
+    enabled), emptied and with active expiry on, for one test."""
+    for srv in pair:
+        session(srv, [("FLUSHALL",), ("DEBUG", "SET-ACTIVE-EXPIRE", "1")])
+    return pair
+
+
+def _server_factory(cls, tmp_path):
+    """Yields make(args=(), config_text=None, start=True) -> a cls server in
+    its own folder under tmp_path (started unless start=False); stops every
+    server it made when resumed."""
     servers = []
 
     def make(args=(), config_text=None, start=True):
-        srv = TandemServer(tmp_path / f"tandem{len(servers)}")
+        srv = cls(tmp_path / f"{cls.name}{len(servers)}")
         servers.append(srv)
         if start:
             srv.start(args, config_text)
@@ -425,6 +494,13 @@ def make_tandem(tmp_path):
     yield make
     for srv in servers:
         srv.stop()
+
+
+@pytest.fixture
+def make_tandem(tmp_path):
+    """Factory: make_tandem(args=(), config_text=None, start=True) returns a
+    TandemServer (started unless start=False). All are stopped at teardown."""
+    yield from _server_factory(TandemServer, tmp_path)
 
 
 @pytest.fixture
@@ -437,18 +513,7 @@ def tandem(make_tandem):
 def make_redis(tmp_path):
     """Factory for Debian's redis-server, started with --port N --bind
     127.0.0.1 --save "" --appendonly no --dir <tmp>. Stopped at teardown."""
-    servers = []
-
-    def make(args=(), config_text=None, start=True):
-        srv = RedisServer(tmp_path / f"redis{len(servers)}")
-        servers.append(srv)
-        if start:
-            srv.start(args, config_text)
-        return srv
-
-    yield make
-    for srv in servers:
-        srv.stop()
+    yield from _server_factory(RedisServer, tmp_path)
 
 
 @pytest.fixture

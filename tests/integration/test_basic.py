@@ -11,28 +11,16 @@ import time
 import pytest
 import redis
 
-from conftest import (RedisServer, RespError, RespReader, TandemServer, encode_command,
-                      exchange, free_port, parse_info, raw_connect)
+from conftest import (RespError, RespReader, encode_command, exchange, free_port, info_fields,
+                      info_text, parse_info, raw_connect, server_pair)
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     """One tandem and one redis-server shared by the comparison tests of
     this module (both with default settings)."""
-    t = TandemServer(tmp_path_factory.mktemp("tandem"))
-    r = RedisServer(tmp_path_factory.mktemp("redis"))
-    try:
-        t.start()
-        r.start()
-        yield t, r
-    finally:
-        t.stop()
-        r.stop()
-
-
-def info_text(srv, *sections):
-    """The INFO reply as text (redis-py would parse it into a dict)."""
-    return exchange(srv.port, encode_command("INFO", *sections)).decode()
+    with server_pair(tmp_path_factory) as p:
+        yield p
 
 
 def compare_replies(t, r, payload):
@@ -126,7 +114,7 @@ def test_info_single_sections(tandem, redis_server):
     assert "# Clients" not in server
     both = info_text(tandem, "clients", "memory")
     assert "# Clients" in both and "# Memory" in both and "# Server" not in both
-    assert parse_info(info_text(tandem, "replication"))["role"] == "master"
+    assert info_fields(tandem, "replication")["role"] == "master"
     everything = info_text(tandem, "everything")
     assert "# Commandstats" in everything and "# Keyspace" in everything
     # same redis_version as the Redis it is compatible with
@@ -441,20 +429,18 @@ AUTH_SEQUENCE = [
 ]
 
 
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+
+
 def test_auth_with_requirepass(make_tandem):
     srv = make_tandem(["--requirepass", "s3cret"])
     with raw_connect(srv.port) as s:
         reader = RespReader(s)
-        s.sendall(encode_command("PING"))
-        assert reader.read() == "NOAUTH Authentication required."
-        s.sendall(encode_command("AUTH", "wrong"))
-        assert reader.read() == "WRONGPASS invalid username-password pair or user is disabled."
-        s.sendall(encode_command("AUTH", "default", "wrong"))
-        assert reader.read() == "WRONGPASS invalid username-password pair or user is disabled."
-        s.sendall(encode_command("AUTH", "default", "s3cret"))
-        assert reader.read() == "OK"
-        s.sendall(encode_command("PING"))
-        assert reader.read() == "PONG"
+        assert reader.command("PING") == "NOAUTH Authentication required."
+        assert reader.command("AUTH", "wrong") == WRONGPASS
+        assert reader.command("AUTH", "default", "wrong") == WRONGPASS
+        assert reader.command("AUTH", "default", "s3cret") == "OK"
+        assert reader.command("PING") == "PONG"
     with raw_connect(srv.port) as s:
         reader = RespReader(s)
         s.sendall(encode_command("AUTH", "s3cret") + encode_command("PING"))

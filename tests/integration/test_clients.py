@@ -13,7 +13,7 @@ import time
 import pytest
 import redis
 
-from conftest import (RespReader, encode_command, exchange, parse_info, raise_nofile_limit,
+from conftest import (RespReader, encode_command, exchange, info_fields, raise_nofile_limit,
                       raw_connect, recv_until_closed, wait_until)
 
 N_CLIENTS = 1000
@@ -204,10 +204,8 @@ def test_client_list_shows_the_running_command(tandem, redis_server):
     for srv in (redis_server, tandem):
         with raw_connect(srv.port) as s:
             reader = RespReader(s)
-            s.sendall(encode_command("CLIENT", "LIST", "ID", "999999"))
-            assert reader.read() == b""
-            s.sendall(encode_command("CLIENT", "INFO"))
-            assert b" cmd=client|info " in reader.read(), srv.name
+            assert reader.command("CLIENT", "LIST", "ID", "999999") == b""
+            assert b" cmd=client|info " in reader.command("CLIENT", "INFO"), srv.name
             s.sendall(encode_command("PING") + encode_command("CLIENT", "LIST"))
             assert reader.read() == "PONG"
             assert b" cmd=client|list " in reader.read(), srv.name
@@ -326,8 +324,7 @@ def test_info_clients_counts_connections(tandem):
             s.sendall(b"PING\r\n")
             assert RespReader(s).read() == "PONG"
         assert connected_clients(control) == base + 10
-        total = int(parse_info(exchange(tandem.port, encode_command("INFO", "stats")).decode())
-                    ["total_connections_received"])
+        total = int(info_fields(tandem, "stats")["total_connections_received"])
         assert total >= base + 10
     finally:
         for s in socks:

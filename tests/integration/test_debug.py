@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from conftest import (RedisServer, RespError, RespReader, TandemServer, encode_command,
-                      exchange, parse_info, raw_connect, wait_until)
+from conftest import (RespError, RespReader, encode_command, exchange, info_fields,
+                      same_replies, server_pair, session, wait_until)
 
 DEBUG_ON = ["--enable-debug-command", "yes"]
 ZERO_DIGEST = "0" * 40
@@ -25,40 +25,8 @@ NOT_ALLOWED = ("ERR DEBUG command not allowed. If the enable-debug-command optio
 def pair(tmp_path_factory):
     """One tandem and one redis-server, both with DEBUG enabled, shared by
     the comparison tests of this module (each test starts from FLUSHALL)."""
-    t = TandemServer(tmp_path_factory.mktemp("tandem"))
-    r = RedisServer(tmp_path_factory.mktemp("redis"))
-    try:
-        t.start(DEBUG_ON)
-        r.start(DEBUG_ON)
-        yield t, r
-    finally:
-        t.stop()
-        r.stop()
-
-
-@pytest.fixture
-def both(pair):
-    for srv in pair:
-        session(srv, [("FLUSHALL",), ("DEBUG", "SET-ACTIVE-EXPIRE", "1")])
-    return pair
-
-
-def session(srv, commands, timeout=30.0):
-    """Runs commands in order on one fresh connection; returns the replies
-    (errors as RespError values, not raised)."""
-    with raw_connect(srv.port) as s:
-        s.sendall(b"".join(encode_command(*c) for c in commands))
-        reader = RespReader(s, timeout)
-        return [reader.read() for _ in commands]
-
-
-def same_replies(t, r, commands):
-    """Runs the commands on both servers; asserts identical replies."""
-    expected = session(r, commands)
-    actual = session(t, commands)
-    for cmd, a, e in zip(commands, actual, expected):
-        assert a == e, f"for {cmd!r}: tandem {a!r} != redis {e!r}"
-    return actual
+    with server_pair(tmp_path_factory, DEBUG_ON) as p:
+        yield p
 
 
 def digest(srv):
@@ -72,11 +40,6 @@ def source_bound_connect(port, source_ip):
     s.settimeout(10)
     s.connect(("127.0.0.1", port))
     return s
-
-
-def exchange_on(sock, *args):
-    sock.sendall(encode_command(*args))
-    return RespReader(sock).read()
 
 
 # ------------------------------------------------------------------ the gate
@@ -111,13 +74,13 @@ def test_gate_local_matches_redis(make_tandem, make_redis, tmp_path):
         assert exchange(srv.port, encode_command("DEBUG", "DIGEST")) == ZERO_DIGEST
         # Another loopback address is not, for Redis: only 127.0.0.1 and ::1.
         with source_bound_connect(srv.port, "127.0.0.2") as s:
-            assert exchange_on(s, "DEBUG", "DIGEST") == NOT_ALLOWED
-            assert exchange_on(s, "PING") == "PONG"
+            assert RespReader(s).command("DEBUG", "DIGEST") == NOT_ALLOWED
+            assert RespReader(s).command("PING") == "PONG"
         # A Unix socket client is local.
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(10)
             s.connect(str(sock_path))
-            assert exchange_on(s, "DEBUG", "DIGEST") == ZERO_DIGEST
+            assert RespReader(s).command("DEBUG", "DIGEST") == ZERO_DIGEST
 
 
 # ------------------------------------------------------------------- digests
@@ -296,8 +259,7 @@ def test_populate_is_not_a_change_to_save(both):
     t, _ = both
 
     def changes():
-        text = exchange(t.port, encode_command("INFO", "persistence")).decode()
-        return int(parse_info(text)["rdb_changes_since_last_save"])
+        return int(info_fields(t, "persistence")["rdb_changes_since_last_save"])
 
     before = changes()
     assert exchange(t.port, encode_command("DEBUG", "POPULATE", "100")) == "OK"
@@ -356,8 +318,7 @@ def test_object_errors_match_redis(both):
 
 
 def expired_keys(srv):
-    text = exchange(srv.port, encode_command("INFO", "stats")).decode()
-    return int(parse_info(text)["expired_keys"])
+    return int(info_fields(srv, "stats")["expired_keys"])
 
 
 def test_set_active_expire_stops_and_resumes_active_expiry(both):

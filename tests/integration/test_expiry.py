@@ -11,7 +11,7 @@ import re
 import threading
 import time
 
-from conftest import encode_command, exchange, wait_until
+from conftest import info_text, wait_until
 
 DEBUG_ON = ["--enable-debug-command", "yes"]
 BATCH = 5000
@@ -137,7 +137,7 @@ def test_info_keyspace_expires_and_avg_ttl(tandem, redis_server):
             r.set(f"plain{i}", "v")
         r.select(2)
         r.set("other", "v", px=500_000)
-        text = exchange(srv.port, encode_command("INFO", "keyspace")).decode()
+        text = info_text(srv, "keyspace")
         text = text.replace("\r\n", "\n")
         assert re.search(r"^db0:keys=15,expires=10,avg_ttl=\d+$", text, re.M), text
         assert re.search(r"^db2:keys=1,expires=1,avg_ttl=\d+$", text, re.M), text

@@ -12,8 +12,8 @@ miss counting, which lookups leave OBJECT IDLETIME alone, and COMMAND INFO.
 """
 import pytest
 
-from conftest import (RedisServer, RespError, RespReader, TandemServer, encode_command,
-                      parse_info, raw_connect, wait_until)
+from conftest import (RespReader, encode_command, info_fields, raw_connect, same_replies,
+                      server_pair, session, wait_until)
 
 DEBUG_ON = ["--enable-debug-command", "yes"]
 FAR_FUTURE_S = 4102444800  # 2100-01-01
@@ -24,50 +24,8 @@ LONG_VALUE = "x" * 60
 def pair(tmp_path_factory):
     """One tandem and one redis-server, with DEBUG enabled, shared by the
     tests of this module (each test starts from FLUSHALL)."""
-    t = TandemServer(tmp_path_factory.mktemp("tandem"))
-    r = RedisServer(tmp_path_factory.mktemp("redis"))
-    try:
-        t.start(DEBUG_ON)
-        r.start(DEBUG_ON)
-        yield t, r
-    finally:
-        t.stop()
-        r.stop()
-
-
-@pytest.fixture
-def both(pair):
-    for srv in pair:
-        session(srv, [("FLUSHALL",), ("DEBUG", "SET-ACTIVE-EXPIRE", "1")])
-    return pair
-
-
-def session(srv, commands, timeout=30.0):
-    """Runs commands in order on one fresh connection; returns the replies
-    (errors as RespError values, not raised)."""
-    with raw_connect(srv.port) as s:
-        s.sendall(b"".join(encode_command(*c) for c in commands))
-        reader = RespReader(s, timeout)
-        return [reader.read() for _ in commands]
-
-
-def tagged(reply):
-    """A reply with errors told apart from simple strings of the same text."""
-    if isinstance(reply, RespError):
-        return ("error", str(reply))
-    if isinstance(reply, list):
-        return [tagged(x) for x in reply]
-    return reply
-
-
-def same_replies(t, r, commands):
-    """Runs the commands on both servers (one connection each); asserts
-    identical replies and returns them."""
-    expected = session(r, commands)
-    actual = session(t, commands)
-    for cmd, a, e in zip(commands, actual, expected):
-        assert tagged(a) == tagged(e), f"for {cmd!r}: tandem {a!r} != redis {e!r}"
-    return actual
+    with server_pair(tmp_path_factory, DEBUG_ON) as p:
+        yield p
 
 
 def one(srv, *cmd):
@@ -75,7 +33,7 @@ def one(srv, *cmd):
 
 
 def info_field(srv, section, field):
-    return parse_info(one(srv, "INFO", section).decode())[field]
+    return info_fields(srv, section)[field]
 
 
 # ------------------------------------------------------------ DEL, EXISTS, TYPE
@@ -441,16 +399,11 @@ def test_swapdb_seen_by_other_connections(both):
     for srv in both:
         with raw_connect(srv.port) as a, raw_connect(srv.port) as b:
             ra, rb = RespReader(a), RespReader(b)
-            b.sendall(encode_command("SELECT", "2"))
-            assert rb.read() == "OK"
-            a.sendall(encode_command("SET", "k", "in-zero"))
-            assert ra.read() == "OK"
-            a.sendall(encode_command("SWAPDB", "0", "2"))
-            assert ra.read() == "OK"
-            b.sendall(encode_command("GET", "k"))
-            assert rb.read() == b"in-zero"
-            a.sendall(encode_command("GET", "k"))
-            assert ra.read() is None
+            assert rb.command("SELECT", "2") == "OK"
+            assert ra.command("SET", "k", "in-zero") == "OK"
+            assert ra.command("SWAPDB", "0", "2") == "OK"
+            assert rb.command("GET", "k") == b"in-zero"
+            assert ra.command("GET", "k") is None
 
 
 def test_move(both):

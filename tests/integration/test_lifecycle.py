@@ -75,8 +75,7 @@ def test_shutdown_bad_option_keeps_running(tandem, redis_server):
     for srv in (redis_server, tandem):
         with raw_connect(srv.port) as s:
             reader = RespReader(s)
-            s.sendall(encode_command("SHUTDOWN", "LATER"))
-            assert reader.read() == "ERR syntax error"
+            assert reader.command("SHUTDOWN", "LATER") == "ERR syntax error"
             s.sendall(b"PING\r\n")
             assert reader.read() == "PONG"
     assert tandem.alive()

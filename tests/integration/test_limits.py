@@ -8,14 +8,14 @@ stays bounded.
 import socket
 import threading
 
-from conftest import (RespReader, encode_command, exchange, parse_info, raw_connect,
-                      recv_until_closed, wait_until)
+from conftest import (RespReader, encode_command, info_fields, raw_connect, recv_until_closed,
+                      wait_until)
 
 MB = 1024 * 1024
 
 
 def stats(srv):
-    return parse_info(exchange(srv.port, encode_command("INFO", "stats")).decode())
+    return info_fields(srv, "stats")
 
 
 def test_query_buffer_limit_disconnects(make_tandem):

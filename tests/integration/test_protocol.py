@@ -8,23 +8,15 @@ working.
 """
 import pytest
 
-from conftest import (RedisServer, RespReader, TandemServer, encode_command, exchange,
-                      nothing_to_read, raw_connect, recv_until_closed)
+from conftest import (RespReader, encode_command, exchange, nothing_to_read, raw_connect,
+                      recv_until_closed, server_pair)
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     """tandem and redis-server, both with proto-max-bulk-len 1mb."""
-    args = ["--proto-max-bulk-len", "1mb"]
-    t = TandemServer(tmp_path_factory.mktemp("tandem"))
-    r = RedisServer(tmp_path_factory.mktemp("redis"))
-    try:
-        t.start(args)
-        r.start(args)
-        yield t, r
-    finally:
-        t.stop()
-        r.stop()
+    with server_pair(tmp_path_factory, ["--proto-max-bulk-len", "1mb"]) as p:
+        yield p
 
 
 # --------------------------------------------------------------- pipelining
@@ -193,8 +185,7 @@ def test_protocol_error_on_a_long_lived_connection(tandem):
     with raw_connect(tandem.port) as s:
         reader = RespReader(s)
         for i in range(5):
-            s.sendall(encode_command("ECHO", str(i)))
-            assert reader.read() == str(i).encode()
+            assert reader.command("ECHO", str(i)) == str(i).encode()
         s.sendall(b"*1\r\n+PING\r\n")
         data, closed = recv_until_closed(s)
         assert data == b"-ERR Protocol error: expected '$', got '+'\r\n"
@@ -222,9 +213,6 @@ def test_authenticated_client_may_send_long_requests(make_tandem):
     t = make_tandem(["--requirepass", "pw"])
     with raw_connect(t.port) as s:
         reader = RespReader(s)
-        s.sendall(encode_command("AUTH", "pw"))
-        assert reader.read() == "OK"
-        s.sendall(encode_command("CONFIG", "GET", *[f"nosuch{i}" for i in range(20)]))
-        assert reader.read() == []
-        s.sendall(encode_command("ECHO", "z" * 50000))
-        assert reader.read() == b"z" * 50000
+        assert reader.command("AUTH", "pw") == "OK"
+        assert reader.command("CONFIG", "GET", *[f"nosuch{i}" for i in range(20)]) == []
+        assert reader.command("ECHO", "z" * 50000) == b"z" * 50000

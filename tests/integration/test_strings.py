@@ -18,24 +18,10 @@ import time
 
 import pytest
 
-from conftest import RedisServer, RespError, RespReader, TandemServer, encode_command, raw_connect
+from conftest import RespReader, encode_command, norm, raw_connect, server_pair
 
 LLONG_MAX = 9223372036854775807
 LLONG_MIN = -9223372036854775808
-
-
-def norm(v):
-    """A reply in a form where errors, simple strings and bulk strings
-    cannot compare equal to one another."""
-    if isinstance(v, RespError):
-        return ("error", str(v))
-    if isinstance(v, str):
-        return ("simple", v)
-    if isinstance(v, list):
-        return [norm(x) for x in v]
-    if isinstance(v, dict):
-        return {norm(k): norm(x) for k, x in v.items()}
-    return v
 
 
 class Differ:
@@ -95,15 +81,8 @@ class Differ:
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
-    t = TandemServer(tmp_path_factory.mktemp("tandem"))
-    r = RedisServer(tmp_path_factory.mktemp("redis"))
-    try:
-        t.start()
-        r.start()
-        yield t, r
-    finally:
-        t.stop()
-        r.stop()
+    with server_pair(tmp_path_factory) as p:
+        yield p
 
 
 def make_differ(pair, resp):

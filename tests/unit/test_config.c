@@ -13,6 +13,7 @@
 #include "core/alloc.h"
 #include "core/config.h"
 #include "net/resp_parse.h"
+#include "tests/unit/fake/check_suite.h"
 
 /* ------------------------------------------------------ test directives */
 
@@ -794,8 +795,7 @@ END_TEST
 static Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
-    TCase *load = tcase_create("load");
-    tcase_add_checked_fixture(load, setup, teardown);
+    TCase *load = suite_new_tcase(s, "load", setup, teardown, 0);
     tcase_add_test(load, test_types_from_file);
     tcase_add_test(load, test_empty_string_and_defaults);
     tcase_add_test(load, test_memory_units);
@@ -808,20 +808,16 @@ static Suite *config_suite(void)
     tcase_add_test(load, test_include_glob);
     tcase_add_test(load, test_include_loop);
     tcase_add_test(load, test_command_line_override);
-    suite_add_tcase(s, load);
 
-    TCase *set = tcase_create("set_get");
-    tcase_add_checked_fixture(set, setup, teardown);
+    TCase *set = suite_new_tcase(s, "set_get", setup, teardown, 0);
     tcase_add_test(set, test_set_values);
     tcase_add_test(set, test_set_rollback);
     tcase_add_test(set, test_set_refusals);
     tcase_add_test(set, test_set_apply_failure_restores);
     tcase_add_test(set, test_set_secret_not_echoed);
     tcase_add_test(set, test_get_patterns);
-    suite_add_tcase(s, set);
 
-    TCase *redis = tcase_create("redis");
-    tcase_add_checked_fixture(redis, setup, teardown);
+    TCase *redis = suite_new_tcase(s, "redis", setup, teardown, 0);
     tcase_add_test(redis, test_unimplemented);
     tcase_add_test(redis, test_unimplemented_typed);
     tcase_add_test(redis, test_unimplemented_defaults_clear);
@@ -829,15 +825,10 @@ static Suite *config_suite(void)
     tcase_add_test(redis, test_rewrite);
     tcase_add_test(redis, test_rewrite_memory_units_and_empty);
     tcase_add_test(redis, test_rewrite_without_file);
-    suite_add_tcase(s, redis);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(config_suite());
 }

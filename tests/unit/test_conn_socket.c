@@ -14,18 +14,15 @@
 #include "net/conn.h"
 #include "net/listener.h"
 #include "net/sock.h"
+#include "tests/unit/fake/check_suite.h"
+#include "tests/unit/fake/loop_until.h"
 
 #define TEST_CONN_BOUND_MS 10000
 #define TEST_CONN_LOG_MAX 16
 #define TEST_CONN_BIG (8 * 1024 * 1024)
 
 /* Processes events until cond holds or the bound passes. */
-#define TEST_CONN_RUN_UNTIL(cond)                                                                  \
-    do {                                                                                           \
-        long long end_ = loop_now_ms() + TEST_CONN_BOUND_MS;                                       \
-        while (!(cond) && loop_now_ms() < end_)                                                    \
-            loop_process(tl, LOOP_ALL_EVENTS);                                                     \
-    } while (0)
+#define TEST_CONN_RUN_UNTIL(cond) LOOP_RUN_UNTIL(tl, cond, TEST_CONN_BOUND_MS)
 
 static loop *tl;
 static listener *tls;
@@ -414,9 +411,7 @@ END_TEST
 static Suite *test_conn_suite(void)
 {
     Suite *s = suite_create("conn_socket");
-    TCase *tc = tcase_create("loopback");
-    tcase_add_checked_fixture(tc, test_conn_setup, test_conn_teardown);
-    tcase_set_timeout(tc, 30);
+    TCase *tc = suite_new_tcase(s, "loopback", test_conn_setup, test_conn_teardown, 30);
     tcase_add_test(tc, test_conn_connect_and_accept);
     tcase_add_test(tc, test_conn_echo_round_trip);
     tcase_add_test(tc, test_conn_large_write);
@@ -427,15 +422,10 @@ static Suite *test_conn_suite(void)
     tcase_add_test(tc, test_conn_addresses);
     tcase_add_test(tc, test_conn_read_before_write);
     tcase_add_test(tc, test_conn_barrier_write_before_read);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(test_conn_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(test_conn_suite());
 }

@@ -17,6 +17,7 @@
 #include "core/db.h"
 #include "core/dict.h"
 #include "core/object.h"
+#include "tests/unit/fake/check_suite.h"
 
 #define TEST_DBS 16
 #define TEST_MAX_EXPIRED 20000
@@ -587,27 +588,18 @@ START_TEST(test_db_keys_survive_shrinking)
 }
 END_TEST
 
-static TCase *test_db_tcase(Suite *s, const char *name, int timeout)
-{
-    TCase *tc = tcase_create(name);
-    tcase_add_checked_fixture(tc, test_setup, test_teardown);
-    tcase_set_timeout(tc, timeout);
-    suite_add_tcase(s, tc);
-    return tc;
-}
-
 static Suite *test_db_suite(void)
 {
     Suite *s = suite_create("db");
-    TCase *tc = test_db_tcase(s, "objects", 10);
+    TCase *tc = suite_new_tcase(s, "objects", test_setup, test_teardown, 10);
     tcase_add_test(tc, test_kv_string_encodings);
     tcase_add_test(tc, test_kv_copy_as_keeps_value_and_encoding);
     tcase_add_test(tc, test_kv_grow_copy_is_raw_with_room);
-    tc = test_db_tcase(s, "basics", 10);
+    tc = suite_new_tcase(s, "basics", test_setup, test_teardown, 10);
     tcase_add_test(tc, test_db_set_find_delete);
     tcase_add_test(tc, test_db_add_binary_keys);
     tcase_add_test(tc, test_db_lookup_stats_and_clock);
-    tc = test_db_tcase(s, "expiry", 60);
+    tc = suite_new_tcase(s, "expiry", test_setup, test_teardown, 60);
     tcase_add_test(tc, test_db_expire_future_and_persist);
     tcase_add_test(tc, test_db_set_keep_ttl_or_drop);
     tcase_add_test(tc, test_db_lazy_expiry_deletes_on_primary);
@@ -616,14 +608,14 @@ static Suite *test_db_suite(void)
     tcase_add_test(tc, test_db_active_expiry_reports_each_key_once);
     tcase_add_test(tc, test_db_active_expiry_off);
     tcase_add_test(tc, test_db_lazy_then_active_never_twice);
-    tc = test_db_tcase(s, "changes", 10);
+    tc = suite_new_tcase(s, "changes", test_setup, test_teardown, 10);
     tcase_add_test(tc, test_db_swap_kv_keeps_ttl);
     tcase_add_test(tc, test_db_take_hands_over_kv_and_expiry);
-    tc = test_db_tcase(s, "scan-random", 30);
+    tc = suite_new_tcase(s, "scan-random", test_setup, test_teardown, 30);
     tcase_add_test(tc, test_db_scan_and_foreach_cover_all);
     tcase_add_test(tc, test_db_random_key_skips_expired_on_primary);
     tcase_add_test(tc, test_db_random_key_on_replica);
-    tc = test_db_tcase(s, "flush-swap", 60);
+    tc = suite_new_tcase(s, "flush-swap", test_setup, test_teardown, 60);
     tcase_add_test(tc, test_db_flush_sync_releases_memory);
     tcase_add_test(tc, test_db_flush_async_releases_memory);
     tcase_add_test(tc, test_db_swap_moves_contents_and_expiries);
@@ -633,9 +625,5 @@ static Suite *test_db_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(test_db_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(test_db_suite());
 }

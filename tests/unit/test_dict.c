@@ -16,6 +16,7 @@
 #include "core/dict.h"
 #include "core/log.h"
 #include "core/siphash.h"
+#include "tests/unit/fake/check_suite.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TEST_DICT_LARGE_N 1000000U
@@ -1008,24 +1009,15 @@ END_TEST
 
 /* ---------------------------------------------------------------- suite */
 
-static TCase *test_dict_tcase(Suite *s, const char *name, int timeout)
-{
-    TCase *tc = tcase_create(name);
-    tcase_add_checked_fixture(tc, test_setup, NULL);
-    tcase_set_timeout(tc, timeout);
-    suite_add_tcase(s, tc);
-    return tc;
-}
-
 static Suite *test_dict_suite(void)
 {
     Suite *s = suite_create("dict");
-    TCase *tc = test_dict_tcase(s, "siphash", 10);
+    TCase *tc = suite_new_tcase(s, "siphash", test_setup, NULL, 10);
     tcase_add_test(tc, test_siphash_official_vectors);
     tcase_add_test(tc, test_siphash_unaligned_input);
     tcase_add_test(tc, test_siphash_nocase_matches_lowercased);
     tcase_add_test(tc, test_dict_hash_uses_seed);
-    tc = test_dict_tcase(s, "basic", 10);
+    tc = suite_new_tcase(s, "basic", test_setup, NULL, 10);
     tcase_add_test(tc, test_dict_new_has_no_table);
     tcase_add_test(tc, test_dict_add_find_unlink);
     tcase_add_test(tc, test_dict_replace_node_keeps_place);
@@ -1033,19 +1025,19 @@ static Suite *test_dict_suite(void)
     tcase_add_test(tc, test_dict_grow_when_resize_disallowed);
     tcase_add_test(tc, test_dict_shrink_policy);
     tcase_add_test(tc, test_dict_model_random_ops);
-    tc = test_dict_tcase(s, "scan", 30);
+    tc = suite_new_tcase(s, "scan", test_setup, NULL, 30);
     tcase_add_test(tc, test_dict_scan_stable_exactly_once);
     tcase_add_test(tc, test_dict_scan_across_resizes);
     tcase_add_test(tc, test_dict_scan_starting_mid_rehash);
-    tc = test_dict_tcase(s, "iterators", 10);
+    tc = suite_new_tcase(s, "iterators", test_setup, NULL, 10);
     tcase_add_test(tc, test_dict_safe_iter_delete_and_add);
     tcase_add_test(tc, test_dict_safe_iter_delete_others);
     tcase_add_test(tc, test_dict_unsafe_iter_visits_all);
     tcase_add_test_raise_signal(tc, test_dict_unsafe_iter_misuse_aborts, SIGABRT);
-    tc = test_dict_tcase(s, "sampling", 10);
+    tc = suite_new_tcase(s, "sampling", test_setup, NULL, 10);
     tcase_add_test(tc, test_dict_random_returns_every_node);
     tcase_add_test(tc, test_dict_sample_distinct_present);
-    tc = test_dict_tcase(s, "resources", 60);
+    tc = suite_new_tcase(s, "resources", test_setup, NULL, 60);
     tcase_add_test(tc, test_dict_rehash_ms_completes);
     tcase_add_test(tc, test_dict_memory_accounting);
     tcase_add_test(tc, test_dict_large_insert_find_delete);
@@ -1054,9 +1046,5 @@ static Suite *test_dict_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(test_dict_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(test_dict_suite());
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/glob.h"
+#include "tests/unit/fake/check_suite.h"
 
 static int gm(const char *pattern, const char *string)
 {
@@ -155,7 +156,7 @@ END_TEST
 static Suite *glob_suite(void)
 {
     Suite *s = suite_create("glob");
-    TCase *tc = tcase_create("core");
+    TCase *tc = suite_new_tcase(s, "core", NULL, NULL, 0);
     tcase_add_test(tc, test_literal);
     tcase_add_test(tc, test_star);
     tcase_add_test(tc, test_question);
@@ -164,15 +165,10 @@ static Suite *glob_suite(void)
     tcase_add_test(tc, test_binary);
     tcase_add_test(tc, test_agrees_with_fnmatch);
     tcase_add_test(tc, test_pathological_is_fast);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(glob_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(glob_suite());
 }

@@ -21,6 +21,7 @@
 #include "core/t_string.h"
 #include "net/client.h"
 #include "net/output.h"
+#include "tests/unit/fake/check_suite.h"
 #include "tests/unit/fake/fake_conn.h"
 
 #define TEST_KEYS_MAX_LOG 16
@@ -255,22 +256,16 @@ END_TEST
 static Suite *test_keys_suite(void)
 {
     Suite *s = suite_create("keys");
-    TCase *tc_prop = tcase_create("propagation");
-    tcase_add_checked_fixture(tc_prop, test_setup, test_teardown);
+    TCase *tc_prop = suite_new_tcase(s, "propagation", test_setup, test_teardown, 0);
     tcase_add_test(tc_prop, test_keys_noops_propagate_nothing);
     tcase_add_test(tc_prop, test_keys_writes_propagate_as_sent);
     tcase_add_test(tc_prop, test_keys_expire_goes_out_absolute);
     tcase_add_test(tc_prop, test_keys_expire_in_the_past_goes_out_as_del);
     tcase_add_test(tc_prop, test_keys_expired_key_goes_out_through_the_hook);
-    suite_add_tcase(s, tc_prop);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(test_keys_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(test_keys_suite());
 }

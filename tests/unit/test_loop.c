@@ -14,17 +14,14 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "tests/unit/fake/check_suite.h"
+#include "tests/unit/fake/loop_until.h"
 
 #define TEST_LOOP_BOUND_MS 5000
 #define TEST_LOOP_LOG_MAX 256
 
 /* Processes events until cond holds or the bound passes. */
-#define TEST_LOOP_RUN_UNTIL(l, cond)                                  \
-    do {                                                              \
-        long long end_ = loop_now_ms() + TEST_LOOP_BOUND_MS;          \
-        while (!(cond) && loop_now_ms() < end_)                       \
-            loop_process((l), LOOP_ALL_EVENTS);                       \
-    } while (0)
+#define TEST_LOOP_RUN_UNTIL(l, cond) LOOP_RUN_UNTIL(l, cond, TEST_LOOP_BOUND_MS)
 
 static loop *tl;
 static long long test_loop_log[TEST_LOOP_LOG_MAX];
@@ -622,18 +619,10 @@ END_TEST
 
 /* ---------------------------------------------------------------- suite */
 
-static TCase *test_loop_tcase(const char *name)
-{
-    TCase *tc = tcase_create(name);
-    tcase_add_checked_fixture(tc, test_loop_setup, test_loop_teardown);
-    tcase_set_timeout(tc, 10);
-    return tc;
-}
-
 static Suite *test_loop_suite(void)
 {
     Suite *s = suite_create("loop");
-    TCase *timers = test_loop_tcase("timers");
+    TCase *timers = suite_new_tcase(s, "timers", test_loop_setup, test_loop_teardown, 10);
     tcase_add_test(timers, test_loop_timer_deadline_order);
     tcase_add_test(timers, test_loop_timer_equal_deadlines_creation_order);
     tcase_add_test(timers, test_loop_timer_repeats);
@@ -644,8 +633,7 @@ static Suite *test_loop_suite(void)
     tcase_add_test(timers, test_loop_timer_del_unknown);
     tcase_add_test(timers, test_loop_destroy_finalizes_timers);
     tcase_add_test(timers, test_loop_now_monotonic);
-    suite_add_tcase(s, timers);
-    TCase *files = test_loop_tcase("files");
+    TCase *files = suite_new_tcase(s, "files", test_loop_setup, test_loop_teardown, 10);
     tcase_add_test(files, test_loop_file_deletes_own);
     tcase_add_test(files, test_loop_file_deletes_other);
     tcase_add_test(files, test_loop_file_read_then_write);
@@ -654,20 +642,14 @@ static Suite *test_loop_suite(void)
     tcase_add_test(files, test_loop_file_bounds);
     tcase_add_test(files, test_loop_resize);
     tcase_add_test(files, test_loop_small_setsize_wakeup);
-    suite_add_tcase(s, files);
-    TCase *waits = test_loop_tcase("waits");
+    TCase *waits = suite_new_tcase(s, "waits", test_loop_setup, test_loop_teardown, 10);
     tcase_add_test(waits, test_loop_wakeup_from_thread);
     tcase_add_test(waits, test_loop_hooks_once_per_iteration);
     tcase_add_test(waits, test_loop_run_until_stop);
-    suite_add_tcase(s, waits);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(test_loop_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(test_loop_suite());
 }

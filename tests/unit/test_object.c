@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/object.h"
+#include "tests/unit/fake/check_suite.h"
 
 static void assert_string(const kv *o, const char *want, size_t len)
 {
@@ -139,7 +140,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("object");
-    TCase *tc = tcase_create("kv");
+    TCase *tc = suite_new_tcase(s, "kv", NULL, NULL, 0);
     tcase_add_test(tc, test_int_encoding);
     tcase_add_test(tc, test_length_forms);
     tcase_add_test(tc, test_grow_and_edit);
@@ -147,10 +148,5 @@ int main(void)
     tcase_add_test(tc, test_copy_as);
     tcase_add_test(tc, test_compact_sizes);
     tcase_add_test(tc, test_no_leaks);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -14,6 +14,7 @@
 #include "core/str.h"
 #include "net/client.h"
 #include "net/output.h"
+#include "tests/unit/fake/check_suite.h"
 #include "tests/unit/fake/fake_conn.h"
 
 #define TEST_OUTPUT_KB 1024
@@ -664,33 +665,23 @@ END_TEST
 
 /* ---------------------------------------------------------------- suite */
 
-static TCase *test_output_tcase(const char *name)
-{
-    TCase *tc = tcase_create(name);
-    tcase_add_checked_fixture(tc, test_output_setup, test_output_teardown);
-    tcase_set_timeout(tc, 30);
-    return tc;
-}
-
 static Suite *test_output_suite(void)
 {
     Suite *s = suite_create("output");
-    TCase *fake = test_output_tcase("fake");
+    TCase *fake = suite_new_tcase(s, "fake", test_output_setup, test_output_teardown, 30);
     tcase_add_test(fake, test_output_fake_read_queue);
     tcase_add_test(fake, test_output_fake_write_budget);
     tcase_add_test(fake, test_output_fake_fail_writes);
     tcase_add_test(fake, test_output_fake_events_and_order);
     tcase_add_test(fake, test_output_fake_close_in_handler);
-    suite_add_tcase(s, fake);
-    TCase *replies = test_output_tcase("replies");
+    TCase *replies = suite_new_tcase(s, "replies", test_output_setup, test_output_teardown, 30);
     tcase_add_test(replies, test_output_echo);
     tcase_add_test(replies, test_output_pipelined_in_order);
     tcase_add_test(replies, test_output_split_request);
     tcase_add_test(replies, test_output_big_reply_in_blocks);
     tcase_add_test(replies, test_output_many_blocks_in_order);
     tcase_add_test(replies, test_output_partial_write_handler);
-    suite_add_tcase(s, replies);
-    TCase *closing = test_output_tcase("closing");
+    TCase *closing = suite_new_tcase(s, "closing", test_output_setup, test_output_teardown, 30);
     tcase_add_test(closing, test_output_protocol_error_closes);
     tcase_add_test(closing, test_output_protocol_error_after_command);
     tcase_add_test(closing, test_output_close_after_reply);
@@ -698,23 +689,17 @@ static Suite *test_output_suite(void)
     tcase_add_test(closing, test_output_peer_eof_closes);
     tcase_add_test(closing, test_output_write_error_closes);
     tcase_add_test(closing, test_output_write_error_in_handler_closes);
-    suite_add_tcase(s, closing);
-    TCase *limits = test_output_tcase("limits");
+    TCase *limits = suite_new_tcase(s, "limits", test_output_setup, test_output_teardown, 30);
     tcase_add_test(limits, test_output_hard_limit_closes);
     tcase_add_test(limits, test_output_soft_limit_from_time_zero);
     tcase_add_test(limits, test_output_soft_limit_closes_after_seconds);
     tcase_add_test(limits, test_output_soft_limit_reset_by_drain);
     tcase_add_test(limits, test_output_query_buffer_limit_closes);
     tcase_add_test(limits, test_output_idle_timeout);
-    suite_add_tcase(s, limits);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(test_output_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(test_output_suite());
 }

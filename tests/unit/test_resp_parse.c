@@ -11,6 +11,7 @@
 #include "core/alloc.h"
 #include "core/str.h"
 #include "net/resp_parse.h"
+#include "tests/unit/fake/check_suite.h"
 
 #define MB (1024 * 1024)
 #define LIT(s) s, sizeof(s) - 1
@@ -642,42 +643,34 @@ END_TEST
 static Suite *parse_suite(void)
 {
     Suite *s = suite_create("resp_parse");
-    TCase *tc = tcase_create("valid");
+    TCase *tc = suite_new_tcase(s, "valid", NULL, NULL, 0);
     tcase_add_loop_test(tc, test_valid_whole, 0, N_VALID);
     tcase_add_loop_test(tc, test_valid_every_split, 0, N_VALID);
     tcase_add_loop_test(tc, test_valid_byte_at_a_time, 0, N_VALID);
     tcase_add_test(tc, test_valid_medium_arg_every_split);
     tcase_add_test(tc, test_large_arg_in_pieces);
     tcase_add_test(tc, test_long_complete_inline_line);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
+    tc = suite_new_tcase(s, "errors", NULL, NULL, 0);
     tcase_add_loop_test(tc, test_error_cases, 0, N_ERRORS);
     tcase_add_test(tc, test_multibulk_count_limit);
     tcase_add_test(tc, test_bulk_len_limit);
     tcase_add_test(tc, test_unauthenticated_limits);
     tcase_add_test(tc, test_too_big_lines);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("state");
+    tc = suite_new_tcase(s, "state", NULL, NULL, 0);
     tcase_add_test(tc, test_empty_commands_skipped);
     tcase_add_test(tc, test_incomplete_lines_not_consumed);
     tcase_add_test(tc, test_pending_and_idle);
     tcase_add_test(tc, test_huge_declared_bulk);
     tcase_add_test(tc, test_free_partial);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("split_args");
+    tc = suite_new_tcase(s, "split_args", NULL, NULL, 0);
     tcase_add_test(tc, test_split_args);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(parse_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(parse_suite());
 }

@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "net/resp_parse.h"
 #include "net/resp_write.h"
+#include "tests/unit/fake/check_suite.h"
 
 #define LIT(s) s, sizeof(s) - 1
 
@@ -204,12 +205,11 @@ END_TEST
 static Suite *write_suite(void)
 {
     Suite *s = suite_create("resp_write");
-    TCase *tc = tcase_create("format");
+    TCase *tc = suite_new_tcase(s, "format", NULL, NULL, 0);
     tcase_add_test(tc, test_format_header);
     tcase_add_test(tc, test_format_double);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("add");
+    tc = suite_new_tcase(s, "add", NULL, NULL, 0);
     tcase_add_test(tc, test_simple_and_error);
     tcase_add_test(tc, test_integer_and_bulk);
     tcase_add_test(tc, test_large_bulk);
@@ -217,15 +217,10 @@ static Suite *write_suite(void)
     tcase_add_test(tc, test_resp2_fallbacks);
     tcase_add_test(tc, test_command);
     tcase_add_test(tc, test_command_round_trip);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(write_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(write_suite());
 }

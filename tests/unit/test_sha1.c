@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/sha1.h"
+#include "tests/unit/fake/check_suite.h"
 
 static void to_hex(const unsigned char d[SHA1_DIGEST_LEN], char out[41])
 {
@@ -143,7 +144,7 @@ END_TEST
 static Suite *sha1_suite(void)
 {
     Suite *s = suite_create("sha1");
-    TCase *tc = tcase_create("core");
+    TCase *tc = suite_new_tcase(s, "core", NULL, NULL, 0);
     tcase_add_test(tc, test_abc);
     tcase_add_test(tc, test_empty);
     tcase_add_test(tc, test_448_bits);
@@ -152,15 +153,10 @@ static Suite *sha1_suite(void)
     tcase_add_test(tc, test_padding_boundaries);
     tcase_add_test(tc, test_random_splits);
     tcase_add_test(tc, test_context_reuse);
-    suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    SRunner *sr = srunner_create(sha1_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite(sha1_suite());
 }

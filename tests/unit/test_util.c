@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "tests/unit/fake/check_suite.h"
 
 static int ll_of(const char *s, long long *v) { return parse_ll(s, strlen(s), v); }
 
@@ -117,7 +118,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("util");
-    TCase *tc = tcase_create("conversions");
+    TCase *tc = suite_new_tcase(s, "conversions", NULL, NULL, 0);
     tcase_add_test(tc, test_parse_ll_limits);
     tcase_add_test(tc, test_parse_ll_strict);
     tcase_add_test(tc, test_ll_to_text_round_trip);
@@ -125,10 +126,5 @@ int main(void)
     tcase_add_test(tc, test_parse_memory_units);
     tcase_add_test(tc, test_constant_time_equal);
     tcase_add_test(tc, test_human_bytes);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite(s);
 }

@@ -11,43 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 keys=${1:-${KEYS:-1000000}}
-tandem=bin/tandem-server
-redis=$(command -v redis-server || true)
-[ -x "$tandem" ] || { echo "build first: make" >&2; exit 1; }
-[ -n "$redis" ] || { echo "redis-server not found: tools/install-deps.sh" >&2; exit 1; }
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_ping() {
-  for _ in $(seq 1 100); do
-    redis-cli -p "$1" ping >/dev/null 2>&1 && return 0
-    sleep 0.05
-  done
-  echo "server on port $1 did not start" >&2
-  exit 1
-}
-
-tport=$(free_port)
-"$tandem" --port "$tport" --bind 127.0.0.1 --dir "$work" --logfile "$work/tandem.log" \
-  --enable-debug-command yes &
-pids+=($!)
-rport=$(free_port)
-"$redis" --port "$rport" --bind 127.0.0.1 --dir "$work" --save "" --appendonly no \
-  --logfile "$work/redis.log" --daemonize no --enable-debug-command yes &
-pids+=($!)
-wait_ping "$tport"
-wait_ping "$rport"
+. tools/bench/lib.sh
+start_servers --enable-debug-command yes
 
 # The integer dataset as a RESP stream, made once for both servers.
 ints="$work/ints.resp"
