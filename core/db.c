@@ -230,6 +230,12 @@ kv *db_lookup_read(int id, const char *key, size_t len)
 
 /* ------------------------------------------------------------ changes */
 
+void db_expand(int id, unsigned long keys, unsigned long expires)
+{
+    dict_expand(ks.dbs[id].keys, keys);
+    if (expires) dict_expand(ks.dbs[id].expires, expires);
+}
+
 void db_add(int id, kv *o)
 {
     o->has_expire = 0;

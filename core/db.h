@@ -59,6 +59,9 @@ kv *db_lookup_peek(int id, const char *key, size_t len);
 /* No expiry check, no statistics (DEBUG, digests, SCAN filters). */
 kv *db_find(int id, const char *key, size_t len);
 
+/* Sizes a database's tables for the given key and expiry counts (RESIZEDB,
+ * DEBUG POPULATE) so a bulk load does not rehash over and over. */
+void db_expand(int id, unsigned long keys, unsigned long expires);
 /* Adds o, whose key must be absent. */
 void db_add(int id, kv *o);
 /* Stores o under its key, replacing and freeing any value there. The old

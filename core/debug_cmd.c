@@ -1,7 +1,8 @@
 /* debug_cmd.c: the DEBUG command, as Redis 7.0 has it, for the subcommands
  * tests and benchmarks use: DIGEST and DIGEST-VALUE (Redis's SHA-1 dataset
  * digests, so that two servers holding the same data can be compared), OBJECT,
- * POPULATE, SET-ACTIVE-EXPIRE, LOG, SLEEP, SEGFAULT and HELP. The whole
+ * POPULATE, RELOAD (through the hook the persistence module fills),
+ * SET-ACTIVE-EXPIRE, LOG, SLEEP, SEGFAULT and HELP. The whole
  * command is gated by enable-debug-command (no, yes, local). */
 #include "core/debug_cmd.h"
 
@@ -25,6 +26,7 @@
 #include "net/output.h"
 
 static const int *debug_enable;
+static debug_reload_fn *debug_reload_hook;
 
 /* ---------- the gate ---------- */
 
@@ -220,6 +222,7 @@ static void debug_populate(client *c)
     const char *prefix = c->argc >= 4 ? c->argv[3] : "key";
     char *padded = size && count ? tcalloc((size_t)size) : NULL;
     char key[128], val[64];
+    db_expand(c->db, (unsigned long)(db_size(c->db) + count), 0);
     for (long n = 0; n < count; n++) {
         int klen = snprintf(key, sizeof(key), "%s:%ld", prefix, n);
         if (klen >= (int)sizeof(key)) klen = sizeof(key) - 1;
@@ -277,6 +280,14 @@ static void debug_set_active_expire(client *c)
     reply_ok(c);
 }
 
+static void debug_reload(client *c)
+{
+    if (debug_reload_hook)
+        debug_reload_hook(c);
+    else
+        reply_error(c, "ERR DEBUG RELOAD is not available");
+}
+
 static void debug_help(client *c)
 {
     static const char *lines[] = {
@@ -321,6 +332,7 @@ static const struct debug_sub {
     {"log", 3, 3, debug_log},
     {"object", 3, 3, debug_object},
     {"populate", 3, 5, debug_populate},
+    {"reload", 2, -1, debug_reload},
     {"segfault", 2, 2, debug_segfault},
     {"set-active-expire", 3, 3, debug_set_active_expire},
     {"sleep", 3, 3, debug_sleep},
@@ -346,6 +358,8 @@ static command debug_commands[] = {
      .group = "server", .summary = "A container for debugging commands", .since = "1.0.0"},
     {0},
 };
+
+void debug_set_reload_hook(debug_reload_fn *fn) { debug_reload_hook = fn; }
 
 void debug_commands_register(const int *enable_debug_command)
 {

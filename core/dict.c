@@ -249,6 +249,20 @@ static void dict_grow_if_needed(dict *d)
         dict_start_rehash(d, dict_power_at_least(used * 2));
 }
 
+int dict_expand(dict *d, unsigned long n)
+{
+    if (dict_is_rehashing(d)) return 0;
+    unsigned long size = dict_power_at_least(n);
+    if (size <= d->size[0]) return 0;
+    if (d->size[0] == 0) { /* empty: the table is simply made at that size */
+        d->table[0] = tcalloc(size * sizeof(dict_node *));
+        d->size[0] = size;
+        return 1;
+    }
+    dict_start_rehash(d, size);
+    return 1;
+}
+
 int dict_try_shrink(dict *d)
 {
     unsigned long used = d->used[0], size = d->size[0];

@@ -110,6 +110,11 @@ int dict_is_rehashing(const dict *d);
 
 /* Process-wide: 0 while a fork child is running (see the policy above). */
 void dict_set_resize_allowed(int allowed);
+/* Sizes the table for n nodes ahead of time (a loader that knows the key
+ * count from RESIZEDB): an empty dict gets its table at once, a populated
+ * one starts rehashing to it. Does nothing if already that large or while
+ * a rehash runs. 1 if it did something. */
+int dict_expand(dict *d, unsigned long n);
 /* Starts a shrinking rehash if the policy allows and calls for one: 1 if it
  * started one, else 0. */
 int dict_try_shrink(dict *d);

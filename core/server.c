@@ -36,6 +36,9 @@
 #include "core/version.h"
 #include "net/output.h"
 #include "net/sock.h"
+#include "rdb/bgsave.h"
+#include "rdb/child.h"
+#include "rdb/dump.h"
 
 #define SERVER_RESERVED_FDS 32
 #define SERVER_FDSET_INCR (SERVER_RESERVED_FDS + 96)
@@ -223,6 +226,7 @@ void server_register_config(void)
     config_register_special("client-output-buffer-limit", &obuf_ops, NULL,
                             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
                             0);
+    bgsave_register_config();
     config_register_redis_unimplemented();
     apply_proto(NULL, NULL);
 }
@@ -327,23 +331,6 @@ static str info_memory(str s, void *data)
         (long long)rss - (long long)used, alloc_name(), bio_pending());
 }
 
-static str info_persistence(str s, void *data)
-{
-    (void)data;
-    return str_cat_fmt(
-        s,
-        "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
-        "current_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n"
-        "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
-        "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
-        "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
-        "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
-        "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n"
-        "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_last_write_status:ok\r\n"
-        "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-        call_get_stats()->dirty, server.start_unix);
-}
-
 static str info_stats(str s, void *data)
 {
     (void)data;
@@ -359,7 +346,7 @@ static str info_stats(str s, void *data)
         "expired_time_cap_reached_count:%lld\r\nexpire_cycle_cpu_milliseconds:%lld\r\n"
         "evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
         "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n"
-        "pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n"
+        "pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:%lld\r\ntotal_forks:%lld\r\n"
         "migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n"
         "active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n"
         "total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
@@ -375,7 +362,8 @@ static str info_stats(str s, void *data)
         (double)server_metric_rate(METRIC_NET_INPUT) / 1024,
         (double)server_metric_rate(METRIC_NET_OUTPUT) / 1024, st->rejected_connections,
         ds->expired_keys, ds->expired_stale_perc * 100, ds->expired_time_cap_reached_count,
-        ds->expire_cycle_cpu_ms, ds->keyspace_hits, ds->keyspace_misses, st->error_replies, server.client_cmd.auth_failures,
+        ds->expire_cycle_cpu_ms, ds->keyspace_hits, ds->keyspace_misses,
+        child_get_stats()->latest_fork_usec, child_get_stats()->total_forks, st->error_replies, server.client_cmd.auth_failures,
         st->client_query_buffer_limit_disconnections, st->client_output_buffer_limit_disconnections);
 }
 
@@ -462,7 +450,7 @@ static void server_register_info(void)
     info_register("Server", 1, info_server, NULL);
     info_register("Clients", 1, info_clients, NULL);
     info_register("Memory", 1, info_memory, NULL);
-    info_register("Persistence", 1, info_persistence, NULL);
+    bgsave_register_info();
     info_register("Stats", 1, info_stats, NULL);
     info_register("Replication", 1, info_replication, NULL);
     info_register("CPU", 1, info_cpu, NULL);
@@ -516,19 +504,35 @@ static void server_exit(int code);
 static void shutdown_command(client *c, const command *cmd)
 {
     (void)cmd;
+    int flags = 0, abort = 0;
     for (int i = 1; i < c->argc; i++) {
         const char *opt = c->argv[i];
-        if (strcasecmp(opt, "nosave") && strcasecmp(opt, "save") && strcasecmp(opt, "now") &&
-            strcasecmp(opt, "force") && strcasecmp(opt, "abort")) {
+        if (!strcasecmp(opt, "nosave")) {
+            flags |= BGSAVE_SHUTDOWN_NOSAVE;
+        } else if (!strcasecmp(opt, "save")) {
+            flags |= BGSAVE_SHUTDOWN_SAVE;
+        } else if (!strcasecmp(opt, "force")) {
+            flags |= BGSAVE_SHUTDOWN_FORCE;
+        } else if (!strcasecmp(opt, "abort")) {
+            abort = 1;
+        } else if (strcasecmp(opt, "now")) {
             reply_error(c, "ERR syntax error");
             return;
         }
-        if (!strcasecmp(opt, "abort")) {
-            reply_error(c, "ERR No shutdown in progress.");
-            return;
-        }
+    }
+    if ((flags & BGSAVE_SHUTDOWN_NOSAVE) && (flags & BGSAVE_SHUTDOWN_SAVE)) {
+        reply_error(c, "ERR syntax error");
+        return;
+    }
+    if (abort) {
+        reply_error(c, "ERR No shutdown in progress.");
+        return;
     }
     log_msg(LOG_WARNING, "User requested shutdown...");
+    if (bgsave_prepare_shutdown(flags) == -1) {
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     server_exit(0);
 }
 
@@ -593,6 +597,9 @@ static void server_setup_signals(void)
     sigaction(SIGINT, &act, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
+    /* Past RLIMIT_FSIZE a write fails with EFBIG (the save reports it)
+     * instead of killing the server. */
+    signal(SIGXFSZ, SIG_IGN);
     panic_install_crash_handlers(TANDEM_VERSION);
 }
 
@@ -604,7 +611,30 @@ static void server_check_shutdown(long long now_ms, void *data)
     log_msg(LOG_WARNING, "Received %s scheduling shutdown...",
             server.shutdown_signal == SIGINT ? "SIGINT" : "SIGTERM");
     log_msg(LOG_WARNING, "User requested shutdown...");
+    if (bgsave_prepare_shutdown(0) == -1) {
+        /* The final save failed: keep serving, as Redis 7 does; another
+         * signal tries again. */
+        server.shutdown_signal = 0;
+        return;
+    }
     server_exit(0);
+}
+
+static void server_children_cron(long long now_ms, void *data)
+{
+    (void)now_ms;
+    (void)data;
+    child_poll();
+}
+
+/* The replication fields of the RDB aux header: none until replication
+ * exists. */
+static void server_rdb_aux(rdb_aux *aux)
+{
+    aux->repl_id[0] = '\0';
+    aux->repl_offset = -1;
+    aux->repl_stream_db = -1;
+    aux->aof_base = 0;
 }
 
 static void server_clients_cron(long long now_ms, void *data)
@@ -745,9 +775,14 @@ static void server_register_modules(void)
     config_commands_register(server_reset_stats);
     db_commands_register();
     debug_commands_register(&server.enable_debug_command);
+    debug_set_reload_hook(bgsave_debug_reload);
     string_commands_register();
     keys_commands_register();
+    dump_commands_register();
     command_register_all(server_commands);
+    cron_register("children", 0, server_children_cron, NULL);
+    bgsave_init(server.loop);
+    bgsave_set_aux_provider(server_rdb_aux);
     server_register_info();
     cron_register("clients", 0, server_clients_cron, NULL);
     cron_register("databases", 0, server_databases_cron, NULL);
@@ -787,7 +822,7 @@ int server_init(void)
     loop_set_after_sleep(server.loop, server_after_sleep, NULL);
     server_write_pidfile();
     log_msg(LOG_NOTICE, "Server initialized");
-    return 0;
+    return bgsave_load_at_startup();
 }
 
 void server_run(void)

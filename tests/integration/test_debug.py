@@ -293,9 +293,11 @@ def test_object_matches_redis(both):
         load(srv, [("SET", "v%d" % i, v) for i, v in enumerate(OBJECT_VALUES)])
     for i, v in enumerate(OBJECT_VALUES):
         tf, rf = object_fields(t, "v%d" % i), object_fields(r, "v%d" % i)
-        # refcount, encoding and serializedlength exactly; the clock closely.
+        # refcount, encoding and serializedlength exactly; the clock in the
+        # same units (seconds, 24 bits) up to the time between the two loads
+        # on a busy machine.
         assert tf[:3] == rf[:3], f"value {v!r}: tandem {tf} != redis {rf}"
-        assert abs(int(tf[3]) - int(rf[3])) <= 2 and int(tf[4]) <= 2
+        assert abs(int(tf[3]) - int(rf[3])) <= 30 and int(tf[4]) <= 30
 
 
 def test_object_lru_is_the_seconds_clock(both):

@@ -1,0 +1,51 @@
+/* bgsave.h: the persistence subsystem: the RDB directives (save points,
+ * dbfilename, rdbcompression, rdbchecksum, stop-writes-on-bgsave-error,
+ * ...), SAVE, BGSAVE [SCHEDULE] and LASTSAVE, the save points checked by the
+ * cron, the background save through rdb/child and its done handler, the
+ * MISCONF and LOADING gates, INFO persistence, loading the dump at start-up
+ * and for DEBUG RELOAD, and the final save of SHUTDOWN and SIGTERM. Its
+ * state is private to bgsave.c; the composition root wires it up with the
+ * functions below. The replication fields of the aux header come from a
+ * provider hook, so rdb/ never knows replication. */
+#ifndef TANDEM_RDB_BGSAVE_H
+#define TANDEM_RDB_BGSAVE_H
+
+#include "core/loop.h"
+#include "net/client.h"
+#include "rdb/save.h"
+
+/* Registers the directives. Call before config_register_redis_unimplemented(),
+ * which would otherwise take these names as placeholders. */
+void bgsave_register_config(void);
+/* Registers the commands, the cron hook (save points), the MISCONF and
+ * LOADING gates and the child done handler. l is the server's loop: file
+ * events are served from it while the dump loads at start-up. */
+void bgsave_init(loop *l);
+/* Registers INFO's "Persistence" section (call where it belongs in the order
+ * of sections). */
+void bgsave_register_info(void);
+/* The replication fields written in the aux header of every save. Until a
+ * provider is set, they are unknown ("" and -1). */
+void bgsave_set_aux_provider(void (*fn)(rdb_aux *aux));
+
+/* Loads dir/dbfilename at start-up (a missing file is an empty dataset),
+ * serving -LOADING replies meanwhile. 0, or -1 after logging the fatal error:
+ * the caller exits with status 1, the file left as it was. */
+int bgsave_load_at_startup(void);
+/* DEBUG RELOAD [NOSAVE]: saves, then loads the file in place of the dataset
+ * (which comes back if the load fails); replies to c. */
+void bgsave_debug_reload(client *c);
+
+/* SHUTDOWN flags. */
+#define BGSAVE_SHUTDOWN_NOSAVE (1 << 0)
+#define BGSAVE_SHUTDOWN_SAVE (1 << 1)
+#define BGSAVE_SHUTDOWN_FORCE (1 << 2)
+/* Before exiting: kills a running child, then saves in the foreground when
+ * save points are set (unless NOSAVE) or with SAVE. 0: the server may exit;
+ * -1: the save failed (logged) and, without FORCE, the server must not. */
+int bgsave_prepare_shutdown(int flags);
+
+/* rdbcompression (DUMP uses it too). */
+int bgsave_compression(void);
+
+#endif
