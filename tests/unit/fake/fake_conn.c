@@ -1,7 +1,8 @@
 /* fake_conn.c: the unit tests' scriptable connection type (see fake_conn.h).
  * Reads come from a queue the test fills, writes go to a capture buffer
- * within a budget, and handlers run under conn_call_handler so that the
- * refs counting and deferred release of conn.c apply as with real sockets. */
+ * within a budget, a connect waits for the test to end it, and handlers run
+ * under conn_call_handler so that the refs counting and deferred release of
+ * conn.c apply as with real sockets. */
 #include "tests/unit/fake/fake_conn.h"
 
 #include <stdint.h>
@@ -20,22 +21,42 @@ typedef struct fake_data {
     size_t budget; /* bytes writes may still take, SIZE_MAX unlimited */
     int fail;
     char err[256];
+    int fail_reads;
+    char read_err[256];
+    char connect_err[256]; /* "" unless the next connect must fail */
+    char *host;            /* the target of conn_connect */
+    int port;
     int events;
 } fake_data;
+
+static size_t fake_live;
 
 static fake_data *fake_get(const conn *c)
 {
     return c->type_data;
 }
 
+/* Only a conn born unconnected may connect; it stays CONNECTING until the
+ * test calls fake_conn_connect_done. */
 static int fake_connect(conn *c, const char *host, int port, const char *src, conn_handler *h)
 {
-    (void)host;
-    (void)port;
     (void)src;
-    (void)h;
-    conn_set_error(c, "fake connections cannot connect");
-    return -1;
+    fake_data *d = fake_get(c);
+    if (c->state != CONN_STATE_NONE) {
+        conn_set_error(c, "fake connections cannot connect");
+        return -1;
+    }
+    if (d->connect_err[0]) {
+        conn_set_error(c, d->connect_err);
+        c->state = CONN_STATE_ERROR;
+        return -1;
+    }
+    tfree(d->host);
+    d->host = tstrdup(host);
+    d->port = port;
+    c->state = CONN_STATE_CONNECTING;
+    c->conn_handler = h;
+    return 0;
 }
 
 static int fake_accept(conn *c, conn_handler *h)
@@ -48,6 +69,11 @@ static int fake_accept(conn *c, conn_handler *h)
 static ssize_t fake_read(conn *c, void *buf, size_t len)
 {
     fake_data *d = fake_get(c);
+    if (d->fail_reads) {
+        conn_set_error(c, d->read_err);
+        c->state = CONN_STATE_ERROR;
+        return CONN_ERR;
+    }
     size_t avail = str_len(d->in) - d->in_off;
     if (avail == 0) {
         if (!d->eof) return CONN_AGAIN;
@@ -117,8 +143,10 @@ static void fake_close(conn *c)
     fake_data *d = fake_get(c);
     str_free(d->in);
     str_free(d->out);
+    tfree(d->host);
     tfree(d);
     c->type_data = NULL;
+    fake_live--;
 }
 
 static const conn_type fake_type = {
@@ -141,7 +169,44 @@ conn *fake_conn_create(loop *l)
     d->budget = SIZE_MAX;
     c->type_data = d;
     c->state = CONN_STATE_CONNECTED;
+    fake_live++;
     return c;
+}
+
+conn *fake_conn_create_unconnected(loop *l)
+{
+    conn *c = fake_conn_create(l);
+    c->state = CONN_STATE_NONE;
+    return c;
+}
+
+void fake_conn_fail_connect(conn *c, const char *err)
+{
+    snprintf(fake_get(c)->connect_err, sizeof(fake_get(c)->connect_err), "%s", err);
+}
+
+void fake_conn_connect_done(conn *c, const char *err)
+{
+    if (err) {
+        conn_set_error(c, err);
+        c->state = CONN_STATE_ERROR;
+    } else {
+        c->state = CONN_STATE_CONNECTED;
+    }
+    conn_handler *h = c->conn_handler;
+    c->conn_handler = NULL;
+    conn_call_handler(c, h);
+}
+
+const char *fake_conn_connect_target(const conn *c, int *port)
+{
+    *port = fake_get(c)->port;
+    return fake_get(c)->host;
+}
+
+size_t fake_conn_live(void)
+{
+    return fake_live;
 }
 
 void fake_conn_feed(conn *c, const void *p, size_t len)
@@ -159,6 +224,13 @@ size_t fake_conn_unread(const conn *c)
 {
     const fake_data *d = fake_get(c);
     return str_len(d->in) - d->in_off;
+}
+
+void fake_conn_fail_reads(conn *c, const char *err)
+{
+    fake_data *d = fake_get(c);
+    d->fail_reads = 1;
+    snprintf(d->read_err, sizeof(d->read_err), "%s", err);
 }
 
 void fake_conn_set_write_budget(conn *c, size_t bytes)
