@@ -1,6 +1,6 @@
 /* alloc.c: counting wrapper around malloc, which jemalloc provides (the build
  * links -ljemalloc, which replaces libc malloc; sanitizer builds use libc's). The counter is updated with the
- * usable size of each block, atomically, since background threads allocate too. */
+ * usable size of each block (see count_bytes for threads). */
 #include "core/alloc.h"
 
 #ifdef TANDEM_NO_JEMALLOC
@@ -14,7 +14,22 @@
 #include <string.h>
 #include <unistd.h>
 
-static _Atomic size_t used_memory;
+/* The main thread counts in a plain variable (no atomic instruction on the
+ * hot path); background threads, which mostly free what the main thread
+ * allocated, count in an atomic one that may go negative. */
+static size_t used_main;
+static _Atomic long long used_background;
+static _Thread_local int in_background;
+
+static inline void count_bytes(long long delta)
+{
+    if (!in_background)
+        used_main += (size_t)delta;
+    else
+        atomic_fetch_add_explicit(&used_background, delta, memory_order_relaxed);
+}
+
+void alloc_mark_background_thread(void) { in_background = 1; }
 
 static void out_of_memory(size_t size)
 {
@@ -27,7 +42,7 @@ void *tmalloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
     if (!p) out_of_memory(size);
-    atomic_fetch_add_explicit(&used_memory, malloc_usable_size(p), memory_order_relaxed);
+    count_bytes((long long)malloc_usable_size(p));
     return p;
 }
 
@@ -35,7 +50,7 @@ void *tcalloc(size_t size)
 {
     void *p = calloc(1, size ? size : 1);
     if (!p) out_of_memory(size);
-    atomic_fetch_add_explicit(&used_memory, malloc_usable_size(p), memory_order_relaxed);
+    count_bytes((long long)malloc_usable_size(p));
     return p;
 }
 
@@ -45,15 +60,14 @@ void *trealloc(void *ptr, size_t size)
     size_t old = malloc_usable_size(ptr);
     void *p = realloc(ptr, size ? size : 1);
     if (!p) out_of_memory(size);
-    atomic_fetch_sub_explicit(&used_memory, old, memory_order_relaxed);
-    atomic_fetch_add_explicit(&used_memory, malloc_usable_size(p), memory_order_relaxed);
+    count_bytes((long long)malloc_usable_size(p) - (long long)old);
     return p;
 }
 
 void tfree(void *ptr)
 {
     if (!ptr) return;
-    atomic_fetch_sub_explicit(&used_memory, malloc_usable_size(ptr), memory_order_relaxed);
+    count_bytes(-(long long)malloc_usable_size(ptr));
     free(ptr);
 }
 
@@ -69,7 +83,10 @@ char *tstrdup(const char *s) { return tstrndup(s, strlen(s)); }
 
 size_t alloc_size(void *ptr) { return ptr ? malloc_usable_size(ptr) : 0; }
 
-size_t alloc_used_memory(void) { return atomic_load_explicit(&used_memory, memory_order_relaxed); }
+size_t alloc_used_memory(void)
+{
+    return used_main + (size_t)atomic_load_explicit(&used_background, memory_order_relaxed);
+}
 
 size_t alloc_rss(void)
 {

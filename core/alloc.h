@@ -17,7 +17,12 @@ char *tstrndup(const char *s, size_t n);
 /* Usable size of a block returned by the functions above. */
 size_t alloc_size(void *ptr);
 
-/* Bytes currently allocated through this wrapper (usable sizes). */
+/* A thread other than the main one calls this once at its start, so that
+ * its counting is thread-safe (the main thread's stays cheap). */
+void alloc_mark_background_thread(void);
+
+/* Bytes currently allocated through this wrapper (usable sizes), read by
+ * the main thread. */
 size_t alloc_used_memory(void);
 /* Resident set size of the process, from /proc/self/stat. */
 size_t alloc_rss(void);

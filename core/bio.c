@@ -27,6 +27,7 @@ static void *bio_main(void *unused)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main thread's */
+    alloc_mark_background_thread();
     pthread_mutex_lock(&bio.lock);
     for (;;) {
         while (!bio.head) pthread_cond_wait(&bio.wake, &bio.lock);

@@ -48,6 +48,7 @@ static struct {
     int active_expire;
     int expire_next_db;
     int rehash_next_db;
+    unsigned lru_clock; /* the access clock, refreshed by the cron */
 } ks;
 
 /* ------------------------------------------------------------ set-up */
@@ -66,6 +67,7 @@ void db_init(int count)
     ks.count = count;
     for (int i = 0; i < count; i++) db_make(&ks.dbs[i]);
     ks.active_expire = 1;
+    ks.lru_clock = kv_lru_clock(db_time_ms());
 }
 
 static void free_kv_node(dict_node *n, void *priv)
@@ -204,7 +206,7 @@ kv *db_lookup_peek(int id, const char *key, size_t len)
 
 static kv *db_touch(kv *o)
 {
-    if (o) o->lru = kv_lru_clock(db_time_ms());
+    if (o) o->lru = ks.lru_clock;
     return o;
 }
 
@@ -239,7 +241,7 @@ void db_expand(int id, unsigned long keys, unsigned long expires)
 void db_add(int id, kv *o)
 {
     o->has_expire = 0;
-    o->lru = kv_lru_clock(db_time_ms());
+    o->lru = ks.lru_clock;
     if (dict_add(ks.dbs[id].keys, &o->node) != 0) panic("db_add: key exists");
 }
 
@@ -256,8 +258,8 @@ void db_set(int id, kv *o, int keep_ttl)
 {
     db *d = &ks.dbs[id];
     o->has_expire = 0;
-    o->lru = kv_lru_clock(db_time_ms());
-    kv *old = (kv *)dict_add_or_find(d->keys, &o->node);
+    o->lru = ks.lru_clock;
+    kv *old = (kv *)dict_add_or_replace(d->keys, &o->node);
     if (!old) return;
     if (old->has_expire) {
         if (keep_ttl)
@@ -265,7 +267,6 @@ void db_set(int id, kv *o, int keep_ttl)
         else
             expire_remove(d, old);
     }
-    dict_replace_node(d->keys, &old->node, &o->node);
     kv_free(old);
 }
 
@@ -547,6 +548,7 @@ static void db_rehash_step(void)
 void db_cron(long long now_ms, int hz)
 {
     (void)now_ms;
+    ks.lru_clock = kv_lru_clock(db_time_ms());
     if (ks.active_expire && ks.mode == DB_EXPIRE_DELETE) active_expire_cycle(hz);
     db_rehash_step();
 }

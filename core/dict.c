@@ -328,6 +328,33 @@ int dict_add(dict *d, dict_node *n)
 
 /* A node leaves its place: safe iterators about to return it return its
  * successor in the chain instead. */
+static void dict_redirect_iters(dict *d, const dict_node *gone, dict_node *instead);
+
+dict_node *dict_add_or_replace(dict *d, dict_node *n)
+{
+    const char *key;
+    size_t len;
+    int t;
+    dict_rehash_step(d);
+    dict_grow_if_needed(d);
+    d->type->node_key(n, &key, &len);
+    uint64_t h = dict_hash(key, len);
+    dict_node **link = dict_link_of(d, h, key, len, &t);
+    if (link) { /* one hash for the lookup and the replacement */
+        dict_node *old = *link;
+        n->next = old->next;
+        *link = n;
+        dict_redirect_iters(d, old, n);
+        return old;
+    }
+    t = dict_is_rehashing(d) ? 1 : 0;
+    dict_node **head = &d->table[t][h & (d->size[t] - 1)];
+    n->next = *head;
+    *head = n;
+    d->used[t]++;
+    return NULL;
+}
+
 static void dict_redirect_iters(dict *d, const dict_node *gone, dict_node *instead)
 {
     for (dict_iter *it = d->safe_iters; it; it = it->next_safe)

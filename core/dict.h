@@ -93,6 +93,10 @@ int dict_add(dict *d, dict_node *n);
 /* The node with n's key if there is one (n is not inserted), else inserts n
  * and returns NULL. */
 dict_node *dict_add_or_find(dict *d, dict_node *n);
+/* Inserts n, or puts it in the place of the node with the same key and
+ * returns that node (for the caller to free); NULL if n was added. One
+ * lookup, one hash. */
+dict_node *dict_add_or_replace(dict *d, dict_node *n);
 /* Removes the node with this key and returns it for the caller to free, or
  * NULL if absent. */
 dict_node *dict_unlink(dict *d, const char *key, size_t len);
