@@ -91,7 +91,7 @@ check:
 	tools/check-deps.sh
 
 run: all
-	bin/tandem-server tandem.conf
+	tools/run-pair.sh
 
 bench: all
 	tools/bench/throughput.sh

@@ -39,6 +39,8 @@
 #include "rdb/bgsave.h"
 #include "rdb/child.h"
 #include "rdb/dump.h"
+#include "repl/repl.h"
+#include "repl/replica.h"
 
 #define SERVER_RESERVED_FDS 32
 #define SERVER_FDSET_INCR (SERVER_RESERVED_FDS + 96)
@@ -227,6 +229,8 @@ void server_register_config(void)
                             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
                             0);
     bgsave_register_config();
+    replica_register_config();
+    repl_register_config();
     config_register_redis_unimplemented();
     apply_proto(NULL, NULL);
 }
@@ -336,14 +340,16 @@ static str info_stats(str s, void *data)
     (void)data;
     client_stats *st = clients_stats();
     const db_stats *ds = db_get_stats();
+    const repl_stats *rs = repl_get_stats();
     return str_cat_fmt(
         s,
         "total_connections_received:%lld\r\ntotal_commands_processed:%lld\r\n"
         "instantaneous_ops_per_sec:%lld\r\ntotal_net_input_bytes:%lld\r\n"
         "total_net_output_bytes:%lld\r\ninstantaneous_input_kbps:%.2f\r\n"
-        "instantaneous_output_kbps:%.2f\r\nrejected_connections:%lld\r\nsync_full:0\r\n"
-        "sync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:%lld\r\nexpired_stale_perc:%.2f\r\n"
-        "expired_time_cap_reached_count:%lld\r\nexpire_cycle_cpu_milliseconds:%lld\r\n"
+        "instantaneous_output_kbps:%.2f\r\nrejected_connections:%lld\r\nsync_full:%lld\r\n"
+        "sync_partial_ok:%lld\r\nsync_partial_err:%lld\r\nexpired_keys:%lld\r\n"
+        "expired_stale_perc:%.2f\r\nexpired_time_cap_reached_count:%lld\r\n"
+        "expire_cycle_cpu_milliseconds:%lld\r\n"
         "evicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\n"
         "current_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\nkeyspace_misses:%lld\r\n"
         "pubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:%lld\r\ntotal_forks:%lld\r\n"
@@ -361,7 +367,8 @@ static str info_stats(str s, void *data)
         server_metric_rate(METRIC_COMMANDS), st->net_input_bytes, st->net_output_bytes,
         (double)server_metric_rate(METRIC_NET_INPUT) / 1024,
         (double)server_metric_rate(METRIC_NET_OUTPUT) / 1024, st->rejected_connections,
-        ds->expired_keys, ds->expired_stale_perc * 100, ds->expired_time_cap_reached_count,
+        rs->sync_full, rs->sync_partial_ok, rs->sync_partial_err, ds->expired_keys,
+        ds->expired_stale_perc * 100, ds->expired_time_cap_reached_count,
         ds->expire_cycle_cpu_ms, ds->keyspace_hits, ds->keyspace_misses,
         child_get_stats()->latest_fork_usec, child_get_stats()->total_forks, st->error_replies, server.client_cmd.auth_failures,
         st->client_query_buffer_limit_disconnections, st->client_output_buffer_limit_disconnections);
@@ -370,13 +377,8 @@ static str info_stats(str s, void *data)
 static str info_replication(str s, void *data)
 {
     (void)data;
-    return str_cat_fmt(s,
-                       "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\n"
-                       "master_replid:%s\r\nmaster_replid2:0000000000000000000000000000000000000000\r\n"
-                       "master_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\n"
-                       "repl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\n"
-                       "repl_backlog_histlen:0\r\n",
-                       server.runid);
+    s = replica_is_active() ? replica_info(s) : str_cat(s, "role:master\r\n");
+    return repl_info(s);
 }
 
 static str info_cpu(str s, void *data)
@@ -545,11 +547,21 @@ static command server_commands[] = {
 
 /* ---------- lifecycle ---------- */
 
-static const char *server_role(void) { return "master"; }
+static const char *server_role(void) { return replica_is_active() ? "replica" : "master"; }
 
-static void server_dispatch(client *c) { call_dispatch(c); }
+static void server_dispatch(client *c)
+{
+    if (c->flags & CLIENT_PRIMARY)
+        replica_apply(c);
+    else
+        call_dispatch(c);
+}
 
-static void server_on_client_free(client *c) { (void)c; }
+static void server_on_client_free(client *c)
+{
+    replica_client_freed(c);
+    repl_client_freed(c);
+}
 
 static void listener_accept_tcp(conn *cn, void *data)
 {
@@ -627,14 +639,15 @@ static void server_children_cron(long long now_ms, void *data)
     child_poll();
 }
 
-/* The replication fields of the RDB aux header: none until replication
- * exists. */
+/* The replication fields of the RDB aux header: unknown until a replica
+ * has attached (repl_rdb_aux). */
 static void server_rdb_aux(rdb_aux *aux)
 {
     aux->repl_id[0] = '\0';
     aux->repl_offset = -1;
     aux->repl_stream_db = -1;
     aux->aof_base = 0;
+    repl_rdb_aux(aux);
 }
 
 static void server_clients_cron(long long now_ms, void *data)
@@ -782,7 +795,14 @@ static void server_register_modules(void)
     command_register_all(server_commands);
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);
+    replica_init(server.loop, &server.port);
+    call_add_gate(replica_gate, NULL);
     bgsave_set_aux_provider(server_rdb_aux);
+    repl_init();
+    repl_register_commands();
+    call_add_propagate_hook(repl_propagate, NULL);
+    cron_register("replication", 1000, repl_cron, NULL);
+    bgsave_set_done_hook(repl_save_done, NULL);
     server_register_info();
     cron_register("clients", 0, server_clients_cron, NULL);
     cron_register("databases", 0, server_databases_cron, NULL);

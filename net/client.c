@@ -162,6 +162,8 @@ static void client_protocol_error(client *c)
     int n = snprintf(msg, sizeof(msg), "ERR %s", c->parser.error);
     reply_error_len(c, msg, (size_t)n);
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    /* No reply to wait for (the primary's are dropped): close now. */
+    if (!output_has_pending(c)) client_close_async(c);
 }
 
 static int client_auth_required(const client *c)
@@ -182,10 +184,20 @@ void client_process_input(client *c)
             break;
         }
         c->argv = resp_parser_take(&c->parser, &c->argc);
+        /* Everything read, less what is still unparsed: Redis's reploff
+         * (the command being run included). */
+        c->processed_bytes = c->read_bytes - (long long)(str_len(c->querybuf) - pos);
         clients.dispatch(c);
         client_free_args(c);
     }
     if (pos) str_consume(c->querybuf, pos);
+}
+
+void client_feed_input(client *c, const char *p, size_t len)
+{
+    c->querybuf = str_cat_len(c->querybuf, p, len);
+    c->read_bytes += (long long)len;
+    client_process_input(c);
 }
 
 static int client_over_query_limit(client *c)
@@ -216,6 +228,7 @@ static void client_read_handler(conn *cn)
         return;
     }
     str_incr_len(c->querybuf, n);
+    c->read_bytes += n;
     c->last_interaction_ms = clients.now_ms;
     clients.stats.net_input_bytes += n;
     client_process_input(c);

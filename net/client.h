@@ -22,6 +22,7 @@
 #define CLIENT_PRIMARY (1 << 4)           /* our primary's link */
 #define CLIENT_PUBSUB (1 << 5)
 #define CLIENT_UNIX (1 << 6)
+#define CLIENT_HOLD_OUTPUT (1 << 7)       /* replies accumulate, unwritten, until released */
 
 #define CLIENT_REPLY_CHUNK (16 * 1024)
 
@@ -50,6 +51,9 @@ typedef struct client {
     int argc;
     str *argv;
     const char *last_cmd; /* full name of the last command, for CLIENT LIST */
+    long long read_bytes;      /* bytes taken into the query buffer */
+    long long processed_bytes; /* bytes of the commands parsed, the running one included
+                                  (a primary's stream offset) */
 
     char buf[CLIENT_REPLY_CHUNK]; /* replies go here first */
     size_t bufpos, sentlen;       /* bytes in buf; bytes of buf or head block sent */
@@ -100,6 +104,9 @@ list_node *clients_list(void);
 client *client_by_id(uint64_t id);
 /* Processes what the query buffer holds (also after a client unblocks). */
 void client_process_input(client *c);
+/* Takes bytes that arrived by another way as if read from the connection
+ * (the stream that followed a primary's reply), then processes them. */
+void client_feed_input(client *c, const char *p, size_t len);
 
 /* The "id=... addr=..." line of CLIENT LIST, appended to s (no newline). */
 str client_info_line(str s, client *c);

@@ -96,9 +96,9 @@ static void output_append_blocks(client *c, const char *p, size_t len)
     c->reply_bytes += len;
 }
 
-void reply_raw(client *c, const void *p, size_t len)
+static void output_append(client *c, const void *p, size_t len)
 {
-    if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_PRIMARY)) return;
+    if (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)) return;
     if (!c->conn) return;
     output_mark_pending(c);
     if (!c->reply_head) {
@@ -113,6 +113,14 @@ void reply_raw(client *c, const void *p, size_t len)
     output_append_blocks(c, p, len);
     output_check_limits(c);
 }
+
+/* The primary's stream is applied without replies. */
+void reply_raw(client *c, const void *p, size_t len)
+{
+    if (!(c->flags & CLIENT_PRIMARY)) output_append(c, p, len);
+}
+
+void reply_raw_force(client *c, const void *p, size_t len) { output_append(c, p, len); }
 
 static void reply_header(client *c, char prefix, long long n)
 {
@@ -322,6 +330,11 @@ static int output_write(client *c)
 static void output_write_handler(conn *cn)
 {
     client *c = conn_get_private(cn);
+    if (c->flags & CLIENT_HOLD_OUTPUT) {
+        /* Held since the handler was installed: release writes it. */
+        conn_set_write_handler(cn, NULL);
+        return;
+    }
     if (output_write(c) == -1) return;
     if (!output_has_pending(c)) {
         conn_set_write_handler(cn, NULL);
@@ -337,12 +350,35 @@ void output_flush_pending(void)
         client *c = list_entry(pos, client, pending_node);
         list_del(pos);
         c->flags &= ~CLIENT_PENDING_WRITE;
-        if (c->flags & CLIENT_CLOSE_ASAP) continue;
+        if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_HOLD_OUTPUT)) continue;
         if (output_write(c) == -1) continue;
         if (output_has_pending(c)) {
             if (!conn_has_write_handler(c->conn)) conn_set_write_handler(c->conn, output_write_handler);
         } else if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
             client_close_async(c);
         }
+    }
+}
+
+void output_hold(client *c, int hold)
+{
+    if (hold) {
+        c->flags |= CLIENT_HOLD_OUTPUT;
+        return;
+    }
+    c->flags &= ~CLIENT_HOLD_OUTPUT;
+    if (output_has_pending(c)) output_mark_pending(c);
+}
+
+void output_copy_pending(client *dst, const client *src)
+{
+    size_t off = src->sentlen;
+    if (src->bufpos) {
+        reply_raw(dst, src->buf + off, src->bufpos - off);
+        off = 0;
+    }
+    for (reply_block *b = src->reply_head; b; b = b->next) {
+        reply_raw(dst, b->data + off, b->used - off);
+        off = 0;
     }
 }

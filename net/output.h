@@ -14,6 +14,8 @@
 void output_init(client_settings *settings);
 
 void reply_raw(client *c, const void *p, size_t len);
+/* Even to the primary, whose replies are otherwise dropped (REPLCONF ACK). */
+void reply_raw_force(client *c, const void *p, size_t len);
 void reply_simple(client *c, const char *text);
 void reply_ok(client *c);
 /* text is the whole error ("ERR ..." or "WRONGTYPE ..."), without '-'. */
@@ -37,8 +39,16 @@ void reply_verbatim(client *c, const char *p, size_t len, const char *ext);
 str output_errorstats(str s);
 void output_reset_errorstats(void);
 
-/* Before-sleep: write pending replies of every client. */
+/* Before-sleep: write pending replies of every client, except those whose
+ * output is held. */
 void output_flush_pending(void);
+/* Holds the client's output (replies are kept, in order, but not written:
+ * a replica's stream while its RDB is prepared and sent), or releases it,
+ * scheduling what accumulated for the next flush. */
+void output_hold(client *c, int hold);
+/* Appends the unwritten output of src to dst's (a replica joining a sync
+ * takes the stream another one has accumulated). */
+void output_copy_pending(client *dst, const client *src);
 /* Release the client's reply memory and leave the pending list. */
 void output_forget(client *c);
 size_t output_block_count(const client *c);

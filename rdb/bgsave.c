@@ -98,6 +98,8 @@ static struct bgsave {
     long long last_load_keys_loaded, last_load_keys_expired;
 
     void (*aux_provider)(rdb_aux *aux);
+    bgsave_done_fn *done_hook;
+    void *done_hook_data;
 } bg = {.last_bgsave_ok = 1, .save_time_start = -1, .save_time_last = -1};
 
 static long long bgsave_total_keys(void)
@@ -117,6 +119,12 @@ static long long bgsave_now_us(void)
 int bgsave_compression(void) { return bg.compression; }
 
 void bgsave_set_aux_provider(void (*fn)(rdb_aux *aux)) { bg.aux_provider = fn; }
+
+void bgsave_set_done_hook(bgsave_done_fn *fn, void *data)
+{
+    bg.done_hook = fn;
+    bg.done_hook_data = data;
+}
 
 /* ---------- directives ---------- */
 
@@ -326,6 +334,13 @@ static void bgsave_done(int exitcode, int bysignal, void *priv)
     bg.save_time_last = (long long)time(NULL) - bg.save_time_start;
     bg.save_time_start = -1;
     bg.child = 0;
+    if (bg.done_hook) bg.done_hook(!bysignal && exitcode == 0, bg.dbfilename, bg.done_hook_data);
+}
+
+int bgsave_start_for_replication(void)
+{
+    if (bg.loading) return -1;
+    return bgsave_start();
 }
 
 /* ---------- the cron: save points, scheduled saves ---------- */

@@ -28,6 +28,15 @@ void bgsave_register_info(void);
  * provider is set, they are unknown ("" and -1). */
 void bgsave_set_aux_provider(void (*fn)(rdb_aux *aux));
 
+/* A BGSAVE for replication (the replicas' full sync, disk target): the same
+ * save as BGSAVE, started when no child runs. 0 started, or -1 (logged). */
+int bgsave_start_for_replication(void);
+/* Told when a background save ends, after the persistence state is updated:
+ * ok when the file is whole, and the file's path. Replication's full sync
+ * learns of its save through this hook, set by the composition root. */
+typedef void bgsave_done_fn(int ok, const char *path, void *data);
+void bgsave_set_done_hook(bgsave_done_fn *fn, void *data);
+
 /* Loads dir/dbfilename at start-up (a missing file is an empty dataset),
  * serving -LOADING replies meanwhile. 0, or -1 after logging the fatal error:
  * the caller exits with status 1, the file left as it was. */

@@ -276,6 +276,20 @@ def info_fields(srv, *sections):
 # ------------------------------------------------------ comparing with redis
 
 
+def repl(srv):
+    """INFO replication as a dict."""
+    return info_fields(srv, "replication")
+
+
+def one(srv, *cmd):
+    """The reply to one command."""
+    return session(srv, [cmd])[0]
+
+
+def digest(srv):
+    return one(srv, "DEBUG", "DIGEST")
+
+
 def norm(reply):
     """A reply in a form where errors, simple strings and bulk strings
     cannot compare equal to one another (RespError is a str)."""

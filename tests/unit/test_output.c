@@ -3,7 +3,9 @@
  * tests/unit/fake: the fake itself, dispatch and reply bytes, pipelining,
  * split requests, replies in blocks, partial writes through the write
  * handler, protocol errors, close-after-reply, write errors, the output
- * buffer hard and soft limits, the query buffer limit and the idle timeout.
+ * buffer hard and soft limits, the query buffer limit and the idle timeout,
+ * and what a replica's primary client needs: replies dropped but a forced
+ * write, the stream byte counters, a protocol error closing it at once.
  * Every test frees all its clients so that LeakSanitizer stays quiet. */
 #include <check.h>
 #include <stdint.h>
@@ -663,6 +665,65 @@ START_TEST(test_output_idle_timeout)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- primary */
+
+/* A replica's primary client: its commands run without replies, only a
+ * forced write (REPLCONF ACK) goes out. */
+START_TEST(test_output_primary_replies_dropped)
+{
+    client *c = test_output_client();
+    c->flags |= CLIENT_PRIMARY;
+    test_output_send(c, "echo", "a");
+    test_output_send(c, "err", NULL);
+    ck_assert_int_eq(test_output_dispatched, 2);
+    ck_assert(!output_has_pending(c));
+    reply_raw_force(c, "ack", 3);
+    ck_assert(output_has_pending(c));
+    output_flush_pending();
+    test_output_assert_written(c->conn, "ack", 3);
+}
+END_TEST
+
+/* The stream offset counters: bytes taken in, and bytes of the commands
+ * parsed, which move only when a whole command has been parsed. */
+START_TEST(test_output_stream_byte_counters)
+{
+    client *c = test_output_client();
+    str req = test_output_request(str_empty(), "echo", "hello");
+    size_t one = str_len(req);
+    req = test_output_request(req, "echo", "x");
+    size_t len = str_len(req);
+    for (size_t off = 0; off < len; off += 3) {
+        size_t n = len - off < 3 ? len - off : 3;
+        fake_conn_feed(c->conn, req + off, n);
+        fake_conn_fire(c->conn, LOOP_READABLE);
+        ck_assert_int_eq(c->read_bytes, (long long)(off + n));
+        ck_assert_int_eq(c->processed_bytes,
+                         off + n < one ? 0 : (off + n < len ? (long long)one : (long long)len));
+    }
+    ck_assert_int_eq(test_output_dispatched, 2);
+    client_feed_input(c, req, one);
+    ck_assert_int_eq(test_output_dispatched, 3);
+    ck_assert_int_eq(c->read_bytes, (long long)(len + one));
+    ck_assert_int_eq(c->processed_bytes, (long long)(len + one));
+    str_free(req);
+}
+END_TEST
+
+/* No reply to wait for: a protocol error closes the primary at once. */
+START_TEST(test_output_primary_protocol_error_closes)
+{
+    client *c = test_output_client();
+    c->flags |= CLIENT_PRIMARY;
+    fake_conn_feed(c->conn, "*abc\r\n", 6);
+    fake_conn_fire(c->conn, LOOP_READABLE);
+    ck_assert(c->flags & CLIENT_CLOSE_ASAP);
+    output_flush_pending();
+    ck_assert_uint_eq(test_output_written_len(c->conn), 0);
+    test_output_assert_freed(c);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- suite */
 
 static Suite *test_output_suite(void)
@@ -689,6 +750,10 @@ static Suite *test_output_suite(void)
     tcase_add_test(closing, test_output_peer_eof_closes);
     tcase_add_test(closing, test_output_write_error_closes);
     tcase_add_test(closing, test_output_write_error_in_handler_closes);
+    TCase *primary = suite_new_tcase(s, "primary", test_output_setup, test_output_teardown, 30);
+    tcase_add_test(primary, test_output_primary_replies_dropped);
+    tcase_add_test(primary, test_output_stream_byte_counters);
+    tcase_add_test(primary, test_output_primary_protocol_error_closes);
     TCase *limits = suite_new_tcase(s, "limits", test_output_setup, test_output_teardown, 30);
     tcase_add_test(limits, test_output_hard_limit_closes);
     tcase_add_test(limits, test_output_soft_limit_from_time_zero);

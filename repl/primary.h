@@ -1,0 +1,150 @@
+/* primary.h: the primary side of replication inside repl/: each replica as
+ * the primary sees it (a record per client that sent REPLCONF, SYNC or
+ * PSYNC, with its own state machine, primary.c), the stream's producer
+ * (feed.c) and the commands (repl_cmd.c). Private to repl/ and its unit
+ * tests; the composition root goes through repl.h. Every function takes the
+ * state it works on. */
+#ifndef TANDEM_REPL_PRIMARY_H
+#define TANDEM_REPL_PRIMARY_H
+
+#include "core/list.h"
+#include "core/str.h"
+#include "net/client.h"
+#include "rdb/stream.h"
+#include "repl/repl.h"
+
+/* A replica's states (Redis's SLAVE_STATE_*), and who moves it:
+ *
+ *   NONE --SYNC/PSYNC--> WAIT_BGSAVE_START --a BGSAVE starts, or--> WAIT_BGSAVE_END
+ *    ^                          |            the running one is             |
+ *    |  the BGSAVE could not    |            shared                         | the save
+ *    +--start (-ERR, then ------+                                           | ends
+ *        closed)                                                            v
+ *                                     ONLINE <------the file is sent---- SEND_BULK
+ *
+ *   NONE -> WAIT_BGSAVE_START: primary_full_sync (SYNC, PSYNC)
+ *   WAIT_BGSAVE_START -> WAIT_BGSAVE_END: primary_full_sync (attach to a
+ *       running save) or primary_start_bgsave (from primary_full_sync, the
+ *       save-done hook, the cron), both through primary_setup_full_resync
+ *   WAIT_BGSAVE_START -> NONE: primary_start_bgsave when the fork failed
+ *   WAIT_BGSAVE_END -> SEND_BULK: primary_save_done
+ *   SEND_BULK -> ONLINE: the bulk write handler, once the file is sent
+ *       (rdb-only replicas are closed instead)
+ * A replica that fails in any state is closed; the client layer's on_free
+ * then forgets it (primary_forget).
+ *
+ * Invariants (checked by primary_set_state): CLIENT_REPLICA is set in every
+ * state but NONE; the output is held from WAIT_BGSAVE_START to SEND_BULK
+ * (the stream accumulates behind +FULLRESYNC and the RDB, which go to the
+ * connection directly); only SEND_BULK has the dump file open. */
+enum primary_state {
+    PRIMARY_NONE = 0,          /* REPLCONF options kept; not a replica yet */
+    PRIMARY_WAIT_BGSAVE_START, /* waits for a BGSAVE it can use */
+    PRIMARY_WAIT_BGSAVE_END,   /* +FULLRESYNC sent; its stream accumulates */
+    PRIMARY_SEND_BULK,         /* the dump file goes out */
+    PRIMARY_ONLINE,            /* the stream flows */
+    PRIMARY_STATES
+};
+
+#define PRIMARY_CAPA_EOF (1 << 0)
+#define PRIMARY_CAPA_PSYNC2 (1 << 1)
+#define PRIMARY_ADDR_MAX 256      /* REPLCONF ip-address is shorter (Redis's NET_HOST_STR_LEN) */
+#define PRIMARY_NAME_MAX 300      /* "ip:port" of a replica for logs */
+#define PRIMARY_CHUNK (16 * 1024) /* bytes of the dump file read per write */
+
+/* The dump file being sent (SEND_BULK). */
+typedef struct primary_bulk {
+    rdb_stream file;
+    int open;
+    long long size, sent; /* file bytes: total, written to the replica */
+    str preamble;         /* "$<size>\r\n", then what is left of it */
+    char *chunk;          /* bytes read from the file, from chunk_pos unsent */
+    size_t chunk_len, chunk_pos;
+} primary_bulk;
+
+typedef struct primary_replica {
+    client *c;
+    enum primary_state state;
+    int listening_port;                  /* REPLCONF listening-port, 0 unknown */
+    char announced_ip[PRIMARY_ADDR_MAX]; /* REPLCONF ip-address, "" none */
+    int capa;                            /* PRIMARY_CAPA_* */
+    int rdb_only;                        /* REPLCONF rdb-only 1: RDB, then closed */
+    int pre_psync;                       /* came with SYNC: no +FULLRESYNC, no ACKs */
+    long long initial_offset;            /* the offset the RDB stands for */
+    long long ack_offset, ack_ms;        /* REPLCONF ACK: last offset, when */
+    primary_bulk bulk;
+    list_node node;
+} primary_replica;
+
+/* ---------- primary.c ---------- */
+
+/* Sets up the state's replica list, encoding buffer and clock (not the
+ * directives nor the IDs), and remembers the state for the bulk write
+ * handler (connection handlers get only the connection). */
+void primary_init(repl *r);
+/* Releases the records (not the clients) and the buffer. */
+void primary_free(repl *r);
+const char *primary_state_name(enum primary_state state);
+/* The state's name in INFO's slaveN line, or NULL (NONE is not listed). */
+const char *primary_state_info_name(enum primary_state state);
+/* The one place that changes a replica's state: sets the client's flags
+ * and output hold for the new state and logs the change with its reason. */
+void primary_set_state(primary_replica *p, enum primary_state to, const char *reason);
+
+primary_replica *primary_find(repl *r, const client *c);
+/* The record of c, made in state NONE if it has none. */
+primary_replica *primary_get(repl *r, client *c);
+/* The client is being freed: drops its record (and open file). */
+void primary_forget(repl *r, client *c);
+/* Replicas in any state but NONE. */
+unsigned long primary_count(const repl *r);
+/* Whether the stream goes to p (into its held output until ONLINE). */
+int primary_is_fed(const primary_replica *p);
+/* "ip:port" as Redis names a replica in logs (the announced IP first). */
+const char *primary_name(const primary_replica *p, char *buf, size_t len);
+/* The IP INFO and ROLE show: the announced one, else the peer's; NULL
+ * when neither is known. */
+const char *primary_ip(const primary_replica *p, char *buf, size_t len);
+
+/* PSYNC's decision (there is no backlog yet, so always a full resync):
+ * logs why the partial resync is refused, as Redis does, and counts it. */
+void primary_refuse_partial(repl *r, primary_replica *p, const char *replid, long long offset);
+/* SYNC and refused PSYNC: p becomes a replica waiting for a BGSAVE, which
+ * is shared when one running for another replica can serve it, else
+ * started (or started later, when another child runs). */
+void primary_full_sync(repl *r, primary_replica *p);
+/* WAIT_BGSAVE_START -> WAIT_BGSAVE_END: +FULLRESYNC <replid> <offset>
+ * (unless p came with SYNC), and a SELECT before the next write. 0, or -1
+ * when the write failed (the client is closed). */
+int primary_setup_full_resync(repl *r, primary_replica *p, long long offset, const char *reason);
+/* Starts a BGSAVE when replicas wait for one and no child runs. */
+void primary_start_pending(repl *r);
+/* The background save ended: replicas in WAIT_BGSAVE_END get the file at
+ * path (SEND_BULK), or are dropped when !ok; then a pending BGSAVE starts. */
+void primary_save_done(repl *r, int ok, const char *path);
+/* Once a second: PING through the stream every repl-ping-replica-period,
+ * drop ONLINE replicas silent past repl-timeout, "\n" keep-alives to those
+ * waiting for their RDB, a BGSAVE for those waiting for one. */
+void primary_cron(repl *r, long long now_ms);
+/* REPLCONF ACK from an attached replica. */
+void primary_ack(repl *r, primary_replica *p, long long offset);
+/* Closes every replica (they resync: the history changed). */
+void primary_drop_all(repl *r);
+/* INFO: connected_slaves and a slaveN line per replica with a known IP. */
+str primary_info(repl *r, str s, long long now_ms);
+
+/* ---------- feed.c ---------- */
+
+/* One write into the stream: SELECT first when db differs from the last
+ * one fed (db -1: none needed), the command as a RESP array, counted in
+ * the offset and appended to every fed replica. Nothing when no replica is
+ * attached or we follow a primary. */
+void feed_command(repl *r, int db, int argc, str *argv);
+/* The stream's PING (counted, no SELECT). */
+void feed_ping(repl *r);
+
+/* ---------- repl_cmd.c ---------- */
+
+void repl_cmd_register(repl *r);
+
+#endif

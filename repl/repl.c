@@ -1,0 +1,138 @@
+/* repl.c: the one replication state of the server and the entry points of
+ * repl.h: the directives, the hooks the composition root registers (they
+ * hand this state to primary.c and feed.c), the RDB aux fields, INFO
+ * replication's shared fields, and the moves of the replication ID and
+ * offset that the replica role makes. */
+#include "repl/repl.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/util.h"
+#include "repl/primary.h"
+
+static repl state;
+
+/* A new random ID (Redis's changeReplicationId). */
+static void repl_new_id(char *id)
+{
+    random_hex(id, REPL_ID_LEN);
+    id[REPL_ID_LEN] = '\0';
+}
+
+/* No secondary history (Redis's clearReplicationId2). */
+static void repl_clear_id2(void)
+{
+    memset(state.replid2, '0', REPL_ID_LEN);
+    state.replid2[REPL_ID_LEN] = '\0';
+    state.second_offset = -1;
+}
+
+void repl_init(void)
+{
+    primary_init(&state);
+    repl_new_id(state.replid);
+    repl_clear_id2();
+    state.offset = 0;
+}
+
+void repl_register_config(void)
+{
+    config_register_ll("repl-timeout", &state.timeout_s, 60, 1, INT_MAX, 0, NULL, NULL);
+    config_register_ll("repl-ping-replica-period", &state.ping_period_s, 10, 1, INT_MAX, 0, NULL,
+                       NULL);
+    config_register_bool("repl-diskless-sync", &state.diskless_sync, 1, 0, NULL, NULL);
+    /* Kept for the backlog, which does not exist yet: no effect until then. */
+    config_register_memory("repl-backlog-size", &state.backlog_size, 1024 * 1024, 1, LLONG_MAX,
+                           CONFIG_UNIMPLEMENTED, NULL, NULL);
+}
+
+void repl_register_commands(void) { repl_cmd_register(&state); }
+
+void repl_propagate(int db, int argc, str *argv, void *data)
+{
+    (void)data;
+    feed_command(&state, db, argc, argv);
+}
+
+void repl_cron(long long now_ms, void *data)
+{
+    (void)data;
+    primary_cron(&state, now_ms);
+}
+
+void repl_save_done(int ok, const char *path, void *data)
+{
+    (void)data;
+    primary_save_done(&state, ok, path);
+}
+
+void repl_client_freed(client *c) { primary_forget(&state, c); }
+
+void repl_rdb_aux(rdb_aux *aux)
+{
+    if (!state.has_history) return;
+    memcpy(aux->repl_id, state.replid, sizeof(aux->repl_id));
+    aux->repl_offset = state.offset;
+    /* -1 means no write was fed since the last full sync began: the next
+     * one says its db, so any db is right, and Redis writes 0. */
+    aux->repl_stream_db = state.stream_db == -1 ? 0 : state.stream_db;
+}
+
+str repl_info(str s)
+{
+    s = primary_info(&state, s, state.clock_ms());
+    return str_cat_fmt(s,
+                       "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
+                       "master_replid2:%s\r\nmaster_repl_offset:%lld\r\n"
+                       "second_repl_offset:%lld\r\nrepl_backlog_active:0\r\n"
+                       "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:0\r\n"
+                       "repl_backlog_histlen:0\r\ntandem_repl_sync_target:disk\r\n",
+                       state.replid, state.replid2, state.offset, state.second_offset,
+                       state.backlog_size);
+}
+
+const repl_stats *repl_get_stats(void) { return &state.stats; }
+
+/* ---------- for the replica role ---------- */
+
+long long repl_timeout_ms(void) { return state.timeout_s * 1000; }
+const char *repl_get_replid(void) { return state.replid; }
+long long repl_get_offset(void) { return state.offset; }
+
+void repl_adopt_primary(const char *replid, long long offset)
+{
+    snprintf(state.replid, sizeof(state.replid), "%s", replid);
+    repl_clear_id2();
+    state.offset = offset;
+    state.replica_mode = 1;
+    state.has_history = 1;
+    primary_drop_all(&state);
+}
+
+void repl_change_replid(const char *replid)
+{
+    memcpy(state.replid2, state.replid, sizeof(state.replid2));
+    state.second_offset = state.offset + 1;
+    snprintf(state.replid, sizeof(state.replid), "%s", replid);
+    primary_drop_all(&state);
+}
+
+void repl_promote(const char *replid, long long offset)
+{
+    snprintf(state.replid2, sizeof(state.replid2), "%s", replid);
+    state.second_offset = offset + 1;
+    repl_new_id(state.replid);
+    state.offset = offset;
+    state.stream_db = -1;
+    state.replica_mode = 0;
+}
+
+void repl_follow(long long offset, int db)
+{
+    state.offset = offset;
+    state.stream_db = db;
+    state.replica_mode = 1;
+}

@@ -1,0 +1,105 @@
+/* repl.h: the replication state of this server and the entry points the
+ * composition root wires: the directives (repl-timeout,
+ * repl-ping-replica-period, repl-diskless-sync, repl-backlog-size), the
+ * commands (SYNC, PSYNC, REPLCONF, ROLE), the propagate hook that turns each
+ * write into the replication stream, the once-a-second cron hook, the hook
+ * told when a background save ends, the client layer's on_free, the RDB aux
+ * fields and INFO replication. The replica role (repl/replica.h) reads and
+ * moves the replication ID and offset through the functions at the end.
+ *
+ * The state is one struct repl, owned by repl.c; the primary side's files
+ * (primary.c, feed.c, repl_cmd.c) take it as an argument, so that unit tests
+ * drive them on a struct of their own (repl/primary.h). */
+#ifndef TANDEM_REPL_REPL_H
+#define TANDEM_REPL_REPL_H
+
+#include "core/list.h"
+#include "core/str.h"
+#include "net/client.h"
+#include "rdb/save.h"
+
+#define REPL_ID_LEN 40
+
+typedef struct repl_stats {
+    long long sync_full;        /* full resyncs served (SYNC, refused PSYNC) */
+    long long sync_partial_ok;  /* partial resyncs accepted */
+    long long sync_partial_err; /* partial resyncs refused (replid not "?") */
+} repl_stats;
+
+typedef struct repl {
+    /* Directives. */
+    long long timeout_s;     /* repl-timeout */
+    long long ping_period_s; /* repl-ping-replica-period */
+    long long backlog_size;  /* repl-backlog-size: kept for the backlog */
+    int diskless_sync;       /* repl-diskless-sync: accepted; syncs go through disk */
+
+    /* The stream. */
+    char replid[REPL_ID_LEN + 1];  /* master_replid */
+    char replid2[REPL_ID_LEN + 1]; /* master_replid2: the history before */
+    long long offset;              /* master_repl_offset: bytes of stream so far */
+    long long second_offset;       /* second_repl_offset: replid2 valid up to it, or -1 */
+    int stream_db;                 /* the db of the last command fed; -1 forces a SELECT */
+    int has_history;               /* a replica attached since start: saves carry the IDs */
+    int replica_mode;              /* we follow a primary: writes are not fed */
+    str scratch;                   /* the command being encoded */
+
+    /* Replicas (primary.c). */
+    list_node replicas;            /* primary_replica.node, in arrival order */
+    long long last_ping_ms;
+    long long (*clock_ms)(void);   /* monotonic ms: loop_now_ms, or a test's clock */
+    repl_stats stats;
+} repl;
+
+/* Makes the state: a random replication ID, offset 0, no replicas. */
+void repl_init(void);
+/* Registers the directives. Call before config_register_redis_unimplemented(),
+ * which would otherwise take these names as placeholders. */
+void repl_register_config(void);
+/* Registers SYNC, PSYNC, REPLCONF and ROLE. */
+void repl_register_commands(void);
+
+/* call.c's propagate hook (data unused): the write goes to the stream. */
+void repl_propagate(int db, int argc, str *argv, void *data);
+/* cron.c's hook, once a second (data unused): PINGs, timeouts, keep-alives,
+ * a BGSAVE for replicas waiting for one. */
+void repl_cron(long long now_ms, void *data);
+/* bgsave.h's done hook (data unused): replicas waiting for the save get the
+ * file, or are dropped when it failed. */
+void repl_save_done(int ok, const char *path, void *data);
+/* The client layer's on_free: forgets the client if it was a replica (or
+ * had sent REPLCONF). */
+void repl_client_freed(client *c);
+/* The replication fields of a save's aux header: the ID, the offset and the
+ * stream's db, once a replica has attached (as Redis, once its backlog
+ * exists); unknown before. */
+void repl_rdb_aux(rdb_aux *aux);
+/* INFO replication from connected_slaves to repl_backlog_histlen (the
+ * fields both roles share), then tandem's own; the caller writes role and,
+ * on a replica, the link's fields before. */
+str repl_info(str s);
+const repl_stats *repl_get_stats(void);
+
+/* ---------- for the replica role ---------- */
+
+/* repl-timeout in milliseconds. */
+long long repl_timeout_ms(void);
+const char *repl_get_replid(void);
+long long repl_get_offset(void);
+/* A full sync from a primary loaded: its ID and offset become ours, the
+ * secondary ID is cleared, our own replicas are dropped (they resync from
+ * the new history), and writes are no longer fed: they come from the
+ * primary. */
+void repl_adopt_primary(const char *replid, long long offset);
+/* +CONTINUE under a new ID (the primary was promoted): the old ID stays
+ * valid up to the current offset as the secondary one. */
+void repl_change_replid(const char *replid);
+/* REPLICAOF NO ONE: the history we followed (replid up to offset) becomes
+ * the secondary ID, a new ID starts at offset, and writes are fed again. */
+void repl_promote(const char *replid, long long offset);
+/* When a primary client starts and after each command it applied: our
+ * offset is the stream's offset applied so far and the stream's db the
+ * primary client's, so that INFO and the aux fields of a save say where
+ * the dataset stands; writes are not fed (they come from the primary). */
+void repl_follow(long long offset, int db);
+
+#endif
