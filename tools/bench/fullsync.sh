@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# fullsync.sh: full-sync time of a tandem replica and, in the same run, of a
+# Debian redis-server replica, and the tandem/redis ratio (target <= 0.70).
+# Per measurement: a fresh primary (--save "", DEBUG POPULATE <keys> key 100),
+# a fresh empty replica (--save ""), then the seconds from sending
+# REPLICAOF 127.0.0.1 <primary port> until the replica's INFO replication
+# shows master_link_status:up and its DBSIZE equals the primary's (polled
+# every 10 ms, given up after 120 s). Two rows: every server on its defaults
+# (Redis 7.0 defaults to diskless sync, with repl-diskless-sync-delay 5;
+# tandem syncs through a disk RDB only), and every server given
+# --repl-diskless-sync no. Rounds alternate which implementation goes first;
+# the figure is the median. A measurement, never a pass/fail test.
+#
+# Usage: tools/bench/fullsync.sh [rounds] [keys]   (ROUNDS, default 3; KEYS, default 1000000)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rounds=${1:-${ROUNDS:-3}}
+keys=${2:-${KEYS:-1000000}}
+. tools/bench/lib.sh
+
+n_dir=0
+# start_one impl args...: starts a server in its own folder; sets $sport, $spid.
+start_one() {
+  local impl=$1 bin=$tandem dir
+  shift
+  [ "$impl" = redis ] && bin=$redis
+  n_dir=$((n_dir + 1))
+  dir="$work/s$n_dir"
+  mkdir -p "$dir"
+  sport=$(free_port)
+  [ "$sport" != 6379 ] || sport=$(free_port)
+  "$bin" --port "$sport" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
+    --logfile "$dir/server.log" --daemonize no "$@" &
+  spid=$!
+  pids+=($!)
+  wait_ping "$sport"
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+now_ns() {
+  date +%s%N
+}
+
+# sync_secs impl args...: one full sync; sets $secs (run in this shell, not
+# in $(...), so that a failure exits the script).
+sync_secs() {
+  local impl=$1 pport ppid rport_ rpid want t0 t1 info n=''
+  shift
+  start_one "$impl" --enable-debug-command yes "$@"
+  pport=$sport ppid=$spid
+  redis-cli -p "$pport" debug populate "$keys" key 100 >/dev/null
+  want=$(redis-cli -p "$pport" dbsize | tr -d '\r')
+  [ "$want" -eq "$keys" ] || { echo "$impl primary holds $want keys" >&2; exit 1; }
+  start_one "$impl" "$@"
+  rport_=$sport rpid=$spid
+  t0=$(now_ns)
+  redis-cli -p "$rport_" replicaof 127.0.0.1 "$pport" >/dev/null
+  t1=''
+  for _ in $(seq 1 12000); do
+    info=$(redis-cli -p "$rport_" info replication 2>/dev/null | tr -d '\r' || true)
+    if grep -qx 'master_link_status:up' <<<"$info"; then
+      n=$(redis-cli -p "$rport_" dbsize 2>/dev/null | tr -d '\r' || true)
+      if [ "$n" = "$want" ]; then t1=$(now_ns); break; fi
+    fi
+    sleep 0.01
+  done
+  [ -n "$t1" ] || { echo "$impl replica did not sync (dbsize $n of $want)" >&2; exit 1; }
+  stop_pid "$rpid"
+  stop_pid "$ppid"
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+}
+
+results="$work/results"
+: >"$results"
+for row in defaults disk; do
+  args=()
+  [ "$row" = disk ] && args=(--repl-diskless-sync no)
+  for round in $(seq 1 "$rounds"); do
+    if [ $((round % 2)) -eq 1 ]; then order="tandem redis"; else order="redis tandem"; fi
+    for impl in $order; do
+      sync_secs "$impl" "${args[@]}"
+      printf '%s\t%s\t%s\n' "$row" "$impl" "$secs" >>"$results"
+    done
+  done
+done
+
+echo "full sync: $keys keys of 100 bytes, REPLICAOF to link up + DBSIZE match, median of $rounds rounds"
+printf '%-30s %10s %10s %8s\n' row "tandem s" "redis s" ratio
+/usr/bin/python3 - "$results" <<'PY'
+import statistics
+import sys
+
+rows = {}
+for line in open(sys.argv[1]):
+    row, who, value = line.split("\t")
+    rows.setdefault(row, {}).setdefault(who, []).append(float(value))
+labels = {"defaults": "defaults (redis diskless)", "disk": "--repl-diskless-sync no"}
+for row in ("defaults", "disk"):
+    t = statistics.median(rows[row]["tandem"])
+    r = statistics.median(rows[row]["redis"])
+    print(f"{labels[row]:<30} {t:10.3f} {r:10.3f} {t / r if r else float('nan'):8.2f}")
+PY
