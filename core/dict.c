@@ -302,6 +302,16 @@ dict_node *dict_find(dict *d, const char *key, size_t len)
     return link ? *link : NULL;
 }
 
+/* Puts n at the head of its bucket in the table new nodes go to. */
+static void dict_insert_head(dict *d, uint64_t h, dict_node *n)
+{
+    int t = dict_is_rehashing(d) ? 1 : 0;
+    dict_node **head = &d->table[t][h & (d->size[t] - 1)];
+    n->next = *head;
+    *head = n;
+    d->used[t]++;
+}
+
 dict_node *dict_add_or_find(dict *d, dict_node *n)
 {
     const char *key;
@@ -313,11 +323,7 @@ dict_node *dict_add_or_find(dict *d, dict_node *n)
     uint64_t h = dict_hash(key, len);
     dict_node **link = dict_link_of(d, h, key, len, &t);
     if (link) return *link;
-    t = dict_is_rehashing(d) ? 1 : 0;
-    dict_node **head = &d->table[t][h & (d->size[t] - 1)];
-    n->next = *head;
-    *head = n;
-    d->used[t]++;
+    dict_insert_head(d, h, n);
     return NULL;
 }
 
@@ -347,11 +353,7 @@ dict_node *dict_add_or_replace(dict *d, dict_node *n)
         dict_redirect_iters(d, old, n);
         return old;
     }
-    t = dict_is_rehashing(d) ? 1 : 0;
-    dict_node **head = &d->table[t][h & (d->size[t] - 1)];
-    n->next = *head;
-    *head = n;
-    d->used[t]++;
+    dict_insert_head(d, h, n);
     return NULL;
 }
 

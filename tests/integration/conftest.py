@@ -534,3 +534,26 @@ def make_redis(tmp_path):
 def redis_server(make_redis):
     """A started Debian redis-server 7.0 with default settings."""
     return make_redis()
+
+
+# The CRC-64 (Jones, reflected) of RDB files and DUMP payloads.
+CRC64_POLY = 0x95AC9329AC4BC9B5  # Jones, reflected
+
+
+def _crc64_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ CRC64_POLY if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+CRC64_TABLE = _crc64_table()
+
+
+def crc64(data, crc=0):
+    for b in data:
+        crc = CRC64_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc

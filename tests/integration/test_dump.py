@@ -14,32 +14,10 @@ import random
 
 import pytest
 
-from conftest import info_fields, same_replies, server_pair, session
+from conftest import crc64, info_fields, same_replies, server_pair, session
 
 DEBUG_ON = ["--enable-debug-command", "yes"]
 FAR_FUTURE_MS = 4102444800000  # 2100-01-01
-
-CRC64_POLY = 0x95AC9329AC4BC9B5  # Jones, reflected
-
-
-def _crc64_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ CRC64_POLY if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-CRC64_TABLE = _crc64_table()
-
-
-def crc64(data, crc=0):
-    for b in data:
-        crc = CRC64_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc
-
 
 def with_footer(body, version=10):
     """A payload: body, the 2-byte version and a correct CRC-64."""

@@ -24,34 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TANDEM_BIN, TandemServer, session
+from conftest import crc64, REPO, TANDEM_BIN, TandemServer, session
 
 REDIS_CHECK_RDB = "/usr/bin/redis-check-rdb"
 DEBUG_ON = ["--enable-debug-command", "yes"]
 FAR_FUTURE_MS = 4102444800000  # 2100-01-01
 DATABASES = 16
-
-CRC64_POLY = 0x95AC9329AC4BC9B5  # Jones, reflected
-
-
-def _crc64_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ CRC64_POLY if c & 1 else c >> 1
-        table.append(c)
-    return table
-
-
-CRC64_TABLE = _crc64_table()
-
-
-def crc64(data, crc=0):
-    for b in data:
-        crc = CRC64_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc
-
 
 def one(srv, *cmd):
     return session(srv, [cmd])[0]

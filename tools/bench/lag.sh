@@ -18,29 +18,6 @@ cd "$(dirname "$0")/../.."
 secs=${1:-${SECS:-10}}
 . tools/bench/lib.sh
 
-n_dir=0
-# start_one impl args...: starts a server in its own folder; sets $sport, $spid.
-start_one() {
-  local impl=$1 bin=$tandem dir
-  shift
-  [ "$impl" = redis ] && bin=$redis
-  n_dir=$((n_dir + 1))
-  dir="$work/s$n_dir"
-  mkdir -p "$dir"
-  sport=$(free_port)
-  [ "$sport" != 6379 ] || sport=$(free_port)
-  "$bin" --port "$sport" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
-    --logfile "$dir/server.log" --daemonize no "$@" &
-  spid=$!
-  pids+=($!)
-  wait_ping "$sport"
-}
-
-stop_pid() {
-  kill "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
-
 field() { # port section name
   redis-cli -p "$1" info "$2" 2>/dev/null | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print $2 }'
 }

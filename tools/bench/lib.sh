@@ -47,3 +47,26 @@ start_servers() {
   wait_ping "$tport"
   wait_ping "$rport"
 }
+
+n_dir=0
+# start_one impl args...: starts a server in its own folder; sets $sport, $spid.
+start_one() {
+  local impl=$1 bin=$tandem dir
+  shift
+  [ "$impl" = redis ] && bin=$redis
+  n_dir=$((n_dir + 1))
+  dir="$work/s$n_dir"
+  mkdir -p "$dir"
+  sport=$(free_port)
+  [ "$sport" != 6379 ] || sport=$(free_port)
+  "$bin" --port "$sport" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
+    --logfile "$dir/server.log" --daemonize no "$@" &
+  spid=$!
+  pids+=($!)
+  wait_ping "$sport"
+}
+
+stop_pid() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
