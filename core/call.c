@@ -22,7 +22,11 @@ static struct {
     int nhooks;
     call_stats stats;
     const resp_limits *limits;
+    const call_transaction_ops *txn;
+    enum { TXN_NONE, TXN_OPEN, TXN_PROPAGATED } txn_stream;
 } calls;
+
+void call_set_transaction_ops(const call_transaction_ops *ops) { calls.txn = ops; }
 
 void call_set_limits(const resp_limits *limits) { calls.limits = limits; }
 
@@ -96,17 +100,26 @@ static const command *call_resolve(client *c)
     return cmd;
 }
 
-void call_dispatch(client *c)
+static void call_refused(client *c)
 {
-    const command *cmd = call_resolve(c);
-    if (!cmd) return;
-    command *mut = (command *)cmd;
+    if (calls.txn) calls.txn->refused(c);
+}
+
+/* 0 when every gate lets the command run, else -1 (the gate replied). */
+static int call_gates_pass(client *c, const command *cmd)
+{
     for (int i = 0; i < calls.ngates; i++) {
         if (calls.gates[i].fn(c, cmd, calls.gates[i].data) == -1) {
-            mut->stats.rejected_calls++;
-            return;
+            ((command *)cmd)->stats.rejected_calls++;
+            return -1;
         }
     }
+    return 0;
+}
+
+static void call_run(client *c, const command *cmd)
+{
+    command *mut = (command *)cmd;
     c->last_cmd = cmd->fullname;
     long long errors_before = clients_stats()->error_replies;
     long long start = usec_now();
@@ -117,10 +130,51 @@ void call_dispatch(client *c)
     calls.stats.commands_processed++;
 }
 
+void call_command(client *c, const command *cmd)
+{
+    if (call_gates_pass(c, cmd) == 0) call_run(c, cmd);
+}
+
+void call_dispatch(client *c)
+{
+    const command *cmd = call_resolve(c);
+    if (!cmd || call_gates_pass(c, cmd) == -1) {
+        call_refused(c);
+        return;
+    }
+    if (calls.txn && calls.txn->queue(c, cmd)) return;
+    call_run(c, cmd);
+}
+
+static void propagate_to_hooks(int db, int argc, str *argv)
+{
+    for (int i = 0; i < calls.nhooks; i++) calls.hooks[i].fn(db, argc, argv, calls.hooks[i].data);
+}
+
+/* Propagates a bare MULTI or EXEC (no change counted). */
+static void propagate_word(int db, const char *word)
+{
+    str argv[1] = {str_new(word)};
+    propagate_to_hooks(db, 1, argv);
+    str_free(argv[0]);
+}
+
+void propagate_begin_transaction(void) { calls.txn_stream = TXN_OPEN; }
+
+void propagate_end_transaction(void)
+{
+    if (calls.txn_stream == TXN_PROPAGATED) propagate_word(-1, "EXEC");
+    calls.txn_stream = TXN_NONE;
+}
+
 void propagate_changes(int db, int argc, str *argv, long long changes)
 {
     calls.stats.dirty += changes;
-    for (int i = 0; i < calls.nhooks; i++) calls.hooks[i].fn(db, argc, argv, calls.hooks[i].data);
+    if (calls.txn_stream == TXN_OPEN) {
+        calls.txn_stream = TXN_PROPAGATED;
+        propagate_word(db, "MULTI");
+    }
+    propagate_to_hooks(db, argc, argv);
 }
 
 void propagate(int db, int argc, str *argv) { propagate_changes(db, argc, argv, 1); }

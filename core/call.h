@@ -19,6 +19,17 @@ void call_add_gate(call_gate_fn *gate, void *data);
 void call_add_propagate_hook(propagate_fn *hook, void *data);
 
 void call_dispatch(client *c);
+/* Runs a command already resolved (EXEC's queue): gates, proc, statistics. */
+void call_command(client *c, const command *cmd);
+
+/* A transaction layer (multi.c): queue() returns 1 when it queued the
+ * command (and replied) instead of letting it run; refused() is told when
+ * a command is refused before it could run or be queued. */
+typedef struct call_transaction_ops {
+    int (*queue)(client *c, const command *cmd);
+    void (*refused)(client *c);
+} call_transaction_ops;
+void call_set_transaction_ops(const call_transaction_ops *ops);
 /* The live proto-max-bulk-len (strings may not grow past it). */
 void call_set_limits(const resp_limits *limits);
 long long cmd_proto_max_bulk_len(void);
@@ -29,6 +40,10 @@ void propagate_changes(int db, int argc, str *argv, long long changes);
 /* Propagates the running client's own command as it arrived. */
 void propagate_current(client *c);
 void propagate_current_changes(client *c, long long changes);
+/* Between these, the first write propagated is preceded by a MULTI and,
+ * if any was, the end propagates an EXEC (EXEC's atomic unit). */
+void propagate_begin_transaction(void);
+void propagate_end_transaction(void);
 
 typedef struct call_stats {
     long long commands_processed;

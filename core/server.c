@@ -31,6 +31,7 @@
 #include "core/t_keys.h"
 #include "core/t_string.h"
 #include "core/log.h"
+#include "core/multi.h"
 #include "core/panic.h"
 #include "core/util.h"
 #include "core/version.h"
@@ -561,6 +562,7 @@ static void server_on_client_free(client *c)
 {
     replica_client_freed(c);
     repl_client_freed(c);
+    multi_client_freed(c);
 }
 
 static void listener_accept_tcp(conn *cn, void *data)
@@ -792,6 +794,8 @@ static void server_register_modules(void)
     string_commands_register();
     keys_commands_register();
     dump_commands_register();
+    multi_commands_register();
+    call_add_propagate_hook(multi_touch_hook, NULL);
     command_register_all(server_commands);
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);

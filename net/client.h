@@ -54,6 +54,7 @@ typedef struct client {
     long long read_bytes;      /* bytes taken into the query buffer */
     long long processed_bytes; /* bytes of the commands parsed, the running one included
                                   (a primary's stream offset) */
+    struct multi_state *multi; /* transaction and WATCH state (core/multi.c), or NULL */
 
     char buf[CLIENT_REPLY_CHUNK]; /* replies go here first */
     size_t bufpos, sentlen;       /* bytes in buf; bytes of buf or head block sent */
