@@ -1,10 +1,11 @@
 /* feed.c: the replication stream's producer. Every write that reaches the
  * propagate hook becomes a RESP array, preceded by SELECT <db> when its db
  * differs from the last one fed; its bytes advance master_repl_offset and
- * go to the output of every replica that takes the stream (held there until
- * the replica is ONLINE, see primary.c). The stream's PING (replicationCron)
- * goes the same way. Nothing is fed while no replica is attached, nor while
- * we follow a primary (its stream arrives already made). */
+ * go to the backlog and to the output of every replica that takes the
+ * stream (held there until the replica is ONLINE, see primary.c). The
+ * stream's PING (replicationCron) goes the same way. Nothing is fed while
+ * there is neither a backlog nor a replica, nor while we follow a primary
+ * (its stream arrives already made). */
 #include <stdio.h>
 
 #include "net/output.h"
@@ -16,12 +17,16 @@
 
 static const char feed_ping_bytes[] = "*1\r\n$4\r\nPING\r\n";
 
-static int feed_wanted(const repl *r) { return !r->replica_mode && primary_count(r) > 0; }
+static int feed_wanted(const repl *r)
+{
+    return !r->replica_mode && (r->backlog || primary_count(r) > 0);
+}
 
 static void feed_bytes(repl *r, const char *p, size_t len)
 {
     list_node *pos, *tmp;
     r->offset += (long long)len;
+    if (r->backlog) backlog_append(r->backlog, p, len);
     list_for_each_safe(pos, tmp, &r->replicas)
     {
         primary_replica *rep = list_entry(pos, primary_replica, node);

@@ -1,9 +1,10 @@
 /* primary.c: each replica as the primary sees it (primary.h has the state
  * diagram and the edges): the records, the state table and the one
- * transition function, PSYNC's decision, the full sync (a BGSAVE for
- * replication started or shared, +FULLRESYNC, the dump file sent in chunks
- * by a write handler, then the held stream released), REPLCONF ACK, the
- * primary's part of replicationCron, and the slaveN lines of INFO.
+ * transition function, the full sync (a BGSAVE for replication started or
+ * shared, +FULLRESYNC, the dump file sent in chunks by a write handler, then
+ * the held stream released), REPLCONF ACK, the primary's part of
+ * replicationCron, and the slaveN lines of INFO. PSYNC's decision and the
+ * backlog are psync.c's.
  *
  * A replica's output is held from the moment it asks for a sync until it is
  * ONLINE: what goes to the connection meanwhile (+FULLRESYNC, keep-alive
@@ -18,7 +19,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/alloc.h"
 #include "core/log.h"
@@ -106,6 +106,7 @@ void primary_free(repl *r)
         primary_release(list_entry(pos, primary_replica, node));
     str_free(r->scratch);
     r->scratch = NULL;
+    psync_free_backlog(r);
     if (primary_self == r) primary_self = NULL;
 }
 
@@ -200,44 +201,6 @@ void primary_set_state(primary_replica *p, enum primary_state to, const char *re
             primary_state_name(from), primary_state_name(to), reason);
 }
 
-/* ------------------------------------------------------------ PSYNC */
-
-void primary_refuse_partial(repl *r, primary_replica *p, const char *replid, long long offset)
-{
-    char name[PRIMARY_NAME_MAX];
-    primary_name(p, name, sizeof(name));
-    int ours = !strcasecmp(replid, r->replid);
-    int second = !strcasecmp(replid, r->replid2);
-    if (!ours && (!second || offset > r->second_offset)) {
-        if (replid[0] == '?')
-            log_msg(LOG_NOTICE, "Full resync requested by replica %s", name);
-        else if (!second)
-            log_msg(LOG_NOTICE,
-                    "Partial resynchronization not accepted: Replication ID mismatch (Replica "
-                    "asked for '%s', my replication IDs are '%s' and '%s')",
-                    replid, r->replid, r->replid2);
-        else
-            log_msg(LOG_NOTICE,
-                    "Partial resynchronization not accepted: Requested offset for second ID was "
-                    "%lld, but I can reply up to %lld",
-                    offset, r->second_offset);
-    } else {
-        /* The history is ours, but no backlog keeps it yet. A replica that
-         * reconnects asks for our offset + 1, which a backlog would serve:
-         * only an offset past that deserves Redis's warning. */
-        log_msg(LOG_NOTICE,
-                "Unable to partial resync with replica %s for lack of backlog (Replica request "
-                "was: %lld).",
-                name, offset);
-        if (offset > r->offset + 1)
-            log_msg(LOG_WARNING,
-                    "Warning: replica %s tried to PSYNC with an offset that is greater than the "
-                    "master replication offset.",
-                    name);
-    }
-    if (replid[0] != '?') r->stats.sync_partial_err++;
-}
-
 /* ------------------------------------------------------- the full sync */
 
 int primary_setup_full_resync(repl *r, primary_replica *p, long long offset, const char *reason)
@@ -306,6 +269,7 @@ void primary_full_sync(repl *r, primary_replica *p)
 {
     r->has_history = 1;
     primary_set_state(p, PRIMARY_WAIT_BGSAVE_START, p->pre_psync ? "SYNC" : "PSYNC, full resync");
+    if (!r->backlog && !r->replica_mode) psync_create_backlog(r);
     enum child_type running = child_running();
     if (running == CHILD_RDB)
         primary_attach(r, p);
@@ -499,6 +463,7 @@ void primary_cron(repl *r, long long now_ms)
         }
     }
     primary_start_pending(r);
+    psync_cron(r, now_ms);
 }
 
 str primary_info(repl *r, str s, long long now_ms)

@@ -1,9 +1,10 @@
 /* primary.h: the primary side of replication inside repl/: each replica as
  * the primary sees it (a record per client that sent REPLCONF, SYNC or
  * PSYNC, with its own state machine, primary.c), the stream's producer
- * (feed.c) and the commands (repl_cmd.c). Private to repl/ and its unit
- * tests; the composition root goes through repl.h. Every function takes the
- * state it works on. */
+ * (feed.c), partial resync and the backlog's life (psync.c) and the
+ * commands (repl_cmd.c). Private to repl/ and its unit tests; the
+ * composition root goes through repl.h. Every function takes the state it
+ * works on. */
 #ifndef TANDEM_REPL_PRIMARY_H
 #define TANDEM_REPL_PRIMARY_H
 
@@ -22,6 +23,8 @@
  *        closed)                                                            v
  *                                     ONLINE <------the file is sent---- SEND_BULK
  *
+ *   NONE -> ONLINE: psync_try_partial (PSYNC accepted: +CONTINUE and the
+ *       backlog's bytes)
  *   NONE -> WAIT_BGSAVE_START: primary_full_sync (SYNC, PSYNC)
  *   WAIT_BGSAVE_START -> WAIT_BGSAVE_END: primary_full_sync (attach to a
  *       running save) or primary_start_bgsave (from primary_full_sync, the
@@ -106,9 +109,6 @@ const char *primary_name(const primary_replica *p, char *buf, size_t len);
  * when neither is known. */
 const char *primary_ip(const primary_replica *p, char *buf, size_t len);
 
-/* PSYNC's decision (there is no backlog yet, so always a full resync):
- * logs why the partial resync is refused, as Redis does, and counts it. */
-void primary_refuse_partial(repl *r, primary_replica *p, const char *replid, long long offset);
 /* SYNC and refused PSYNC: p becomes a replica waiting for a BGSAVE, which
  * is shared when one running for another replica can serve it, else
  * started (or started later, when another child runs). */
@@ -142,6 +142,30 @@ str primary_info(repl *r, str s, long long now_ms);
 void feed_command(repl *r, int db, int argc, str *argv);
 /* The stream's PING (counted, no SELECT). */
 void feed_ping(repl *r);
+
+/* ---------- psync.c ---------- */
+
+/* A new random master_replid (Redis's changeReplicationId). */
+void psync_new_replid(repl *r);
+/* No secondary history (Redis's clearReplicationId2). */
+void psync_clear_replid2(repl *r);
+/* The backlog of repl-backlog-size bytes, starting after the current
+ * offset, under a new ID and no secondary one (logged as Redis does). */
+void psync_create_backlog(repl *r);
+/* Frees the backlog, if any. */
+void psync_free_backlog(repl *r);
+/* repl-backlog-size's apply hook (data: the state): at least 16 KB, as
+ * Redis; the backlog keeps its newest bytes. */
+int psync_apply_backlog_size(void *data, const char **err);
+/* Part of primary_cron: frees the backlog (and changes the ID) once
+ * repl-backlog-ttl seconds (0: never) have passed without replicas, on a
+ * primary. */
+void psync_cron(repl *r, long long now_ms);
+/* PSYNC replid offset (offset: the next byte the replica needs). 0 when
+ * the partial resync is accepted: +CONTINUE, the missing bytes, p ONLINE,
+ * counted in sync_partial_ok. -1 for a full resync: the reason logged as
+ * Redis does, counted in sync_partial_err unless replid is "?". */
+int psync_try_partial(repl *r, primary_replica *p, const char *replid, long long offset);
 
 /* ---------- repl_cmd.c ---------- */
 

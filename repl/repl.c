@@ -15,26 +15,11 @@
 
 static repl state;
 
-/* A new random ID (Redis's changeReplicationId). */
-static void repl_new_id(char *id)
-{
-    random_hex(id, REPL_ID_LEN);
-    id[REPL_ID_LEN] = '\0';
-}
-
-/* No secondary history (Redis's clearReplicationId2). */
-static void repl_clear_id2(void)
-{
-    memset(state.replid2, '0', REPL_ID_LEN);
-    state.replid2[REPL_ID_LEN] = '\0';
-    state.second_offset = -1;
-}
-
 void repl_init(void)
 {
     primary_init(&state);
-    repl_new_id(state.replid);
-    repl_clear_id2();
+    psync_new_replid(&state);
+    psync_clear_replid2(&state);
     state.offset = 0;
 }
 
@@ -44,9 +29,9 @@ void repl_register_config(void)
     config_register_ll("repl-ping-replica-period", &state.ping_period_s, 10, 1, INT_MAX, 0, NULL,
                        NULL);
     config_register_bool("repl-diskless-sync", &state.diskless_sync, 1, 0, NULL, NULL);
-    /* Kept for the backlog, which does not exist yet: no effect until then. */
-    config_register_memory("repl-backlog-size", &state.backlog_size, 1024 * 1024, 1, LLONG_MAX,
-                           CONFIG_UNIMPLEMENTED, NULL, NULL);
+    config_register_memory("repl-backlog-size", &state.backlog_size, 1024 * 1024, 1, LLONG_MAX, 0,
+                           psync_apply_backlog_size, &state);
+    config_register_ll("repl-backlog-ttl", &state.backlog_ttl_s, 3600, 0, LLONG_MAX, 0, NULL, NULL);
 }
 
 void repl_register_commands(void) { repl_cmd_register(&state); }
@@ -83,20 +68,30 @@ void repl_rdb_aux(rdb_aux *aux)
 
 str repl_info(str s)
 {
+    const backlog *b = state.backlog;
     s = primary_info(&state, s, state.clock_ms());
     return str_cat_fmt(s,
                        "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
                        "master_replid2:%s\r\nmaster_repl_offset:%lld\r\n"
-                       "second_repl_offset:%lld\r\nrepl_backlog_active:0\r\n"
-                       "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:0\r\n"
-                       "repl_backlog_histlen:0\r\ntandem_repl_sync_target:disk\r\n",
-                       state.replid, state.replid2, state.offset, state.second_offset,
-                       state.backlog_size);
+                       "second_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
+                       "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\n"
+                       "repl_backlog_histlen:%lld\r\ntandem_repl_sync_target:disk\r\n",
+                       state.replid, state.replid2, state.offset, state.second_offset, b != NULL,
+                       state.backlog_size, b ? backlog_first_offset(b) : 0,
+                       b ? backlog_histlen(b) : 0);
 }
 
 const repl_stats *repl_get_stats(void) { return &state.stats; }
 
 /* ---------- for the replica role ---------- */
+
+/* The stream now comes from a primary and is not fed here: a backlog would
+ * miss it, so it goes (a replica keeps none). */
+static void repl_enter_replica_mode(void)
+{
+    state.replica_mode = 1;
+    psync_free_backlog(&state);
+}
 
 long long repl_timeout_ms(void) { return state.timeout_s * 1000; }
 const char *repl_get_replid(void) { return state.replid; }
@@ -105,9 +100,9 @@ long long repl_get_offset(void) { return state.offset; }
 void repl_adopt_primary(const char *replid, long long offset)
 {
     snprintf(state.replid, sizeof(state.replid), "%s", replid);
-    repl_clear_id2();
+    psync_clear_replid2(&state);
     state.offset = offset;
-    state.replica_mode = 1;
+    repl_enter_replica_mode();
     state.has_history = 1;
     primary_drop_all(&state);
 }
@@ -124,7 +119,7 @@ void repl_promote(const char *replid, long long offset)
 {
     snprintf(state.replid2, sizeof(state.replid2), "%s", replid);
     state.second_offset = offset + 1;
-    repl_new_id(state.replid);
+    psync_new_replid(&state);
     state.offset = offset;
     state.stream_db = -1;
     state.replica_mode = 0;
@@ -134,5 +129,5 @@ void repl_follow(long long offset, int db)
 {
     state.offset = offset;
     state.stream_db = db;
-    state.replica_mode = 1;
+    repl_enter_replica_mode();
 }

@@ -1,14 +1,14 @@
 /* repl.h: the replication state of this server and the entry points the
  * composition root wires: the directives (repl-timeout,
- * repl-ping-replica-period, repl-diskless-sync, repl-backlog-size), the
- * commands (SYNC, PSYNC, REPLCONF, ROLE), the propagate hook that turns each
+ * repl-ping-replica-period, repl-diskless-sync, repl-backlog-size,
+ * repl-backlog-ttl), the commands (SYNC, PSYNC, REPLCONF, ROLE), the propagate hook that turns each
  * write into the replication stream, the once-a-second cron hook, the hook
  * told when a background save ends, the client layer's on_free, the RDB aux
  * fields and INFO replication. The replica role (repl/replica.h) reads and
  * moves the replication ID and offset through the functions at the end.
  *
  * The state is one struct repl, owned by repl.c; the primary side's files
- * (primary.c, feed.c, repl_cmd.c) take it as an argument, so that unit tests
+ * (primary.c, feed.c, psync.c, repl_cmd.c) take it as an argument, so that unit tests
  * drive them on a struct of their own (repl/primary.h). */
 #ifndef TANDEM_REPL_REPL_H
 #define TANDEM_REPL_REPL_H
@@ -17,6 +17,7 @@
 #include "core/str.h"
 #include "net/client.h"
 #include "rdb/save.h"
+#include "repl/backlog.h"
 
 #define REPL_ID_LEN 40
 
@@ -30,7 +31,8 @@ typedef struct repl {
     /* Directives. */
     long long timeout_s;     /* repl-timeout */
     long long ping_period_s; /* repl-ping-replica-period */
-    long long backlog_size;  /* repl-backlog-size: kept for the backlog */
+    long long backlog_size;  /* repl-backlog-size */
+    long long backlog_ttl_s; /* repl-backlog-ttl: 0 keeps the backlog forever */
     int diskless_sync;       /* repl-diskless-sync: accepted; syncs go through disk */
 
     /* The stream. */
@@ -42,6 +44,8 @@ typedef struct repl {
     int has_history;               /* a replica attached since start: saves carry the IDs */
     int replica_mode;              /* we follow a primary: writes are not fed */
     str scratch;                   /* the command being encoded */
+    backlog *backlog;              /* the stream's newest bytes, NULL before a replica */
+    long long no_replicas_since_ms; /* for repl-backlog-ttl (psync.c) */
 
     /* Replicas (primary.c). */
     list_node replicas;            /* primary_replica.node, in arrival order */

@@ -1,5 +1,6 @@
 /* repl_cmd.c: the primary's replication commands, with Redis 7.0's replies
- * and errors: SYNC and PSYNC (a full resync, see primary.c), REPLCONF
+ * and errors: SYNC and PSYNC (a partial resync, see psync.c, or a full one,
+ * see primary.c), REPLCONF
  * (listening-port, ip-address, capa, ack, getack, rdb-only) and ROLE for the
  * primary role. Each reaches the replication state through the command
  * table. A replica's bad input only ever answers or closes that client. */
@@ -38,7 +39,7 @@ static void repl_cmd_sync(client *c, const command *cmd)
                     name);
             return;
         }
-        primary_refuse_partial(r, p, c->argv[1], offset);
+        if (psync_try_partial(r, p, c->argv[1], offset) == 0) return;
     } else {
         p->pre_psync = 1;
     }

@@ -1,5 +1,5 @@
 /* test_primary.c: Check unit tests of replication's primary side
- * (repl/primary.c, repl/feed.c, repl/repl_cmd.c) on a struct repl of the
+ * (repl/primary.c, repl/feed.c, repl/psync.c, repl/repl_cmd.c) on a struct repl of the
  * test's own, with clients on the fake connection of tests/unit/fake and a
  * clock the test sets: the stream's bytes (SELECT only when the db changes,
  * PING without one) and offset, which replicas get the stream and when
@@ -7,8 +7,10 @@
  * sent in chunks through partial writes, the held stream after it, sharing
  * a running save (a real child that only waits), the cron's keep-alives,
  * PINGs and timeouts (and a held replica's protocol error), REPLCONF,
- * ROLE, SYNC/PSYNC errors, INFO lines, PSYNC's statistics, forgetting a
- * freed replica; and the server's state of repl.h: the IDs and offset at
+ * ROLE, SYNC/PSYNC errors, INFO lines, PSYNC's statistics, partial
+ * resyncs (+CONTINUE and the missing bytes, refusals outside the backlog
+ * or past the second ID's offset), the backlog's ttl and resize,
+ * forgetting a freed replica; and the server's state of repl.h: the IDs and offset at
  * start and as the replica role moves them, and the RDB aux fields. No test
  * starts a BGSAVE. */
 #include <check.h>
@@ -58,6 +60,8 @@ static void test_primary_setup(void)
     memset(&tr, 0, sizeof(tr));
     tr.timeout_s = 60;
     tr.ping_period_s = 10;
+    tr.backlog_size = TEST_PRIMARY_MB;
+    tr.backlog_ttl_s = 3600;
     memset(tr.replid, 'a', REPL_ID_LEN);
     memset(tr.replid2, '0', REPL_ID_LEN);
     primary_init(&tr);
@@ -536,11 +540,120 @@ END_TEST
 START_TEST(test_primary_refused_psync_statistics)
 {
     primary_replica *p = test_primary_announced("10.0.0.1", "7001");
-    primary_refuse_partial(&tr, p, "?", -1);
+    ck_assert_int_eq(psync_try_partial(&tr, p, "?", -1), -1);
     ck_assert_int_eq(tr.stats.sync_partial_err, 0);
-    primary_refuse_partial(&tr, p, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 10);
-    primary_refuse_partial(&tr, p, tr.replid, 1);
+    ck_assert_int_eq(psync_try_partial(&tr, p, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 10), -1);
+    ck_assert_int_eq(psync_try_partial(&tr, p, tr.replid, 1), -1); /* no backlog */
     ck_assert_int_eq(tr.stats.sync_partial_err, 2);
+    ck_assert_int_eq(p->state, PRIMARY_NONE);
+}
+END_TEST
+
+/* ------------------------------------------------------ partial resync */
+
+/* A backlog of size bytes, as the first full sync makes it. */
+static void test_primary_backlog(long long size)
+{
+    tr.backlog_size = size;
+    char old[REPL_ID_LEN + 1];
+    memcpy(old, tr.replid, sizeof(old));
+    psync_create_backlog(&tr);
+    ck_assert_str_ne(tr.replid, old);
+    ck_assert_int_eq(backlog_first_offset(tr.backlog), tr.offset + 1);
+}
+
+START_TEST(test_primary_psync_continue_sends_the_missing_bytes)
+{
+    test_primary_backlog(1024);
+    test_primary_feed(0, "SET", "k", "v"); /* fed: the backlog exists */
+    long long next = tr.offset + 1;
+    test_primary_feed(0, "DEL", "k", NULL);
+    client *c = test_primary_client();
+    SEND(c, "REPLCONF", "listening-port", "7001", "capa", "psync2");
+    test_primary_expect(c, "+OK\r\n");
+    char off[24], expect[128];
+    snprintf(off, sizeof(off), "%lld", next);
+    SEND(c, "PSYNC", tr.replid, off);
+    snprintf(expect, sizeof(expect), "+CONTINUE %s\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n",
+             tr.replid);
+    test_primary_expect(c, expect);
+    primary_replica *p = primary_find(&tr, c);
+    ck_assert_int_eq(p->state, PRIMARY_ONLINE);
+    ck_assert_int_eq(tr.stats.sync_partial_ok, 1);
+    ck_assert_int_eq(tr.stats.sync_full, 0);
+    test_primary_feed(0, "INCR", "n", NULL); /* the stream flows on */
+    test_primary_expect(c, "*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n");
+}
+END_TEST
+
+START_TEST(test_primary_psync_without_psync2_and_with_nothing_missing)
+{
+    test_primary_backlog(1024);
+    test_primary_feed(3, "SET", "k", "v");
+    primary_replica *p = test_primary_announced("10.0.0.1", "7001");
+    ck_assert_int_eq(psync_try_partial(&tr, p, tr.replid, tr.offset + 1), 0);
+    test_primary_expect(p->c, "+CONTINUE\r\n");
+    ck_assert_int_eq(p->state, PRIMARY_ONLINE);
+}
+END_TEST
+
+START_TEST(test_primary_psync_refused_outside_the_backlog)
+{
+    test_primary_backlog(16);
+    for (int i = 0; i < 4; i++) test_primary_feed(0, "SET", "key", "value"); /* 16 bytes left */
+    primary_replica *p = test_primary_announced("10.0.0.1", "7001");
+    long long first = backlog_first_offset(tr.backlog);
+    ck_assert_int_eq(psync_try_partial(&tr, p, tr.replid, first - 1), -1);
+    ck_assert_int_eq(psync_try_partial(&tr, p, tr.replid, tr.offset + 2), -1);
+    ck_assert_int_eq(tr.stats.sync_partial_err, 2);
+    ck_assert_int_eq(psync_try_partial(&tr, p, tr.replid, first), 0);
+    ck_assert_int_eq(tr.stats.sync_partial_ok, 1);
+}
+END_TEST
+
+START_TEST(test_primary_psync_second_id_up_to_its_offset)
+{
+    test_primary_backlog(1024);
+    test_primary_feed(0, "SET", "k", "v");
+    memcpy(tr.replid2, tr.replid, sizeof(tr.replid2));
+    tr.second_offset = tr.offset + 1;
+    psync_new_replid(&tr);
+    primary_replica *p = test_primary_announced("10.0.0.1", "7001");
+    ck_assert_int_eq(psync_try_partial(&tr, p, tr.replid2, tr.second_offset + 1), -1);
+    ck_assert_int_eq(psync_try_partial(&tr, p, tr.replid2, tr.second_offset), 0);
+}
+END_TEST
+
+START_TEST(test_primary_backlog_ttl_frees_it_without_replicas)
+{
+    test_primary_backlog(1024);
+    tr.backlog_ttl_s = 2;
+    char old[REPL_ID_LEN + 1];
+    memcpy(old, tr.replid, sizeof(old));
+    primary_cron(&tr, test_primary_ms + 2000);
+    ck_assert_ptr_nonnull(tr.backlog);
+    primary_replica *p = test_primary_waiting("7001"); /* a replica keeps it */
+    primary_cron(&tr, test_primary_ms + 5000);
+    ck_assert_ptr_nonnull(tr.backlog);
+    client_free(p->c);
+    primary_cron(&tr, test_primary_ms + 7000);
+    ck_assert_ptr_nonnull(tr.backlog);
+    primary_cron(&tr, test_primary_ms + 7001);
+    ck_assert_ptr_null(tr.backlog);
+    ck_assert_str_ne(tr.replid, old);
+}
+END_TEST
+
+START_TEST(test_primary_backlog_size_is_applied)
+{
+    const char *err = NULL;
+    test_primary_backlog(1024 * 1024);
+    test_primary_feed(0, "SET", "k", "v");
+    tr.backlog_size = 100;
+    ck_assert_int_eq(psync_apply_backlog_size(&tr, &err), 0);
+    ck_assert_int_eq(tr.backlog_size, 16 * 1024); /* Redis's minimum */
+    ck_assert_uint_eq(backlog_size(tr.backlog), 16 * 1024);
+    ck_assert_int_eq(backlog_histlen(tr.backlog), tr.offset);
 }
 END_TEST
 
@@ -670,6 +783,12 @@ static Suite *test_primary_suite(void)
     tcase_add_test(cmds, test_primary_role_lists_online_replicas);
     tcase_add_test(cmds, test_primary_info_lines);
     tcase_add_test(cmds, test_primary_refused_psync_statistics);
+    tcase_add_test(cmds, test_primary_psync_continue_sends_the_missing_bytes);
+    tcase_add_test(cmds, test_primary_psync_without_psync2_and_with_nothing_missing);
+    tcase_add_test(cmds, test_primary_psync_refused_outside_the_backlog);
+    tcase_add_test(cmds, test_primary_psync_second_id_up_to_its_offset);
+    tcase_add_test(cmds, test_primary_backlog_ttl_frees_it_without_replicas);
+    tcase_add_test(cmds, test_primary_backlog_size_is_applied);
     tcase_add_test(cmds, test_primary_freed_replica_is_forgotten);
     tcase_add_test(cmds, test_primary_state_sets_flags_and_hold);
     TCase *ids = suite_new_tcase(s, "ids", test_primary_ids_setup, test_primary_ids_teardown, 0);
