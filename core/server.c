@@ -846,7 +846,10 @@ int server_init(void)
     loop_set_after_sleep(server.loop, server_after_sleep, NULL);
     server_write_pidfile();
     log_msg(LOG_NOTICE, "Server initialized");
-    return bgsave_load_at_startup();
+    rdb_aux aux;
+    if (bgsave_load_at_startup(&aux) == -1) return -1;
+    replica_restore_history(&aux);
+    return 0;
 }
 
 void server_run(void)

@@ -120,6 +120,7 @@ void client_free(client *c)
     client_free_args(c);
     resp_parser_free(&c->parser);
     str_free(c->querybuf);
+    str_free(c->applied);
     str_free(c->name);
     clients.count--;
     tfree(c);
@@ -172,9 +173,19 @@ static int client_auth_required(const client *c)
     return !c->authenticated && pass && *pass && str_len(*pass) > 0;
 }
 
+/* A primary's parsed bytes, querybuf[*kept, pos), join c->applied, so that
+ * a replica hands on exactly what it applied. */
+static void client_keep_applied(client *c, size_t *kept, size_t pos)
+{
+    if (!(c->flags & CLIENT_PRIMARY)) return;
+    if (!c->applied) c->applied = str_empty();
+    c->applied = str_cat_len(c->applied, c->querybuf + *kept, pos - *kept);
+    *kept = pos;
+}
+
 void client_process_input(client *c)
 {
-    size_t pos = 0;
+    size_t pos = 0, kept = 0;
     while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
         c->parser.unauthenticated = client_auth_required(c);
         int r = resp_parse(&c->parser, c->querybuf, str_len(c->querybuf), &pos);
@@ -187,9 +198,11 @@ void client_process_input(client *c)
         /* Everything read, less what is still unparsed: Redis's reploff
          * (the command being run included). */
         c->processed_bytes = c->read_bytes - (long long)(str_len(c->querybuf) - pos);
+        client_keep_applied(c, &kept, pos);
         clients.dispatch(c);
         client_free_args(c);
     }
+    client_keep_applied(c, &kept, pos);
     if (pos) str_consume(c->querybuf, pos);
 }
 

@@ -54,6 +54,8 @@ typedef struct client {
     long long read_bytes;      /* bytes taken into the query buffer */
     long long processed_bytes; /* bytes of the commands parsed, the running one included
                                   (a primary's stream offset) */
+    str applied; /* CLIENT_PRIMARY: the input bytes parsed since the last command was
+                    dispatched, that command's included (its stream, verbatim); NULL before */
     struct multi_state *multi; /* transaction and WATCH state (core/multi.c), or NULL */
 
     char buf[CLIENT_REPLY_CHUNK]; /* replies go here first */

@@ -512,8 +512,9 @@ static void bgsave_load_progress(uint64_t done, uint64_t total, void *priv)
 }
 
 /* Loads dbfilename in place of the dataset, which comes back unless the
- * load succeeds. 0 loaded, 1 no file, -1 with *err. */
-static int bgsave_load(str *err)
+ * load succeeds. 0 loaded (its aux fields in *aux when aux is not NULL),
+ * 1 no file, -1 with *err. */
+static int bgsave_load(str *err, rdb_aux *aux)
 {
     db_keyspace *old = db_detach_all();
     rdb_load_opts opts = {.verify_checksum = bg.checksum,
@@ -536,6 +537,7 @@ static int bgsave_load(str *err)
         return rc;
     }
     db_release_set(old, 0);
+    if (aux) *aux = info.aux;
     log_msg(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.",
             info.keys_loaded, info.keys_expired);
     bg.last_load_keys_loaded = info.keys_loaded;
@@ -543,12 +545,15 @@ static int bgsave_load(str *err)
     return 0;
 }
 
-int bgsave_load_at_startup(void)
+int bgsave_load_at_startup(rdb_aux *aux)
 {
     long long start = bgsave_now_us();
     str err = NULL;
+    memset(aux, 0, sizeof(*aux));
+    aux->repl_offset = -1;
+    aux->repl_stream_db = -1;
     bg.serve_events = 1;
-    int rc = bgsave_load(&err);
+    int rc = bgsave_load(&err, aux);
     bg.serve_events = 0;
     if (rc == -1) {
         log_msg(LOG_WARNING, "Fatal error loading the DB: %s. Exiting.", err ? err : "unknown error");
@@ -584,7 +589,7 @@ void bgsave_debug_reload(client *c)
         return;
     }
     str err = NULL;
-    if (bgsave_load(&err) != 0) {
+    if (bgsave_load(&err, NULL) != 0) {
         log_msg(LOG_WARNING, "DEBUG RELOAD: %s", err ? err : "the RDB file does not exist");
         str_free(err);
         reply_error(c, "ERR Error trying to load the RDB dump");

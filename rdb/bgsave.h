@@ -38,9 +38,10 @@ typedef void bgsave_done_fn(int ok, const char *path, void *data);
 void bgsave_set_done_hook(bgsave_done_fn *fn, void *data);
 
 /* Loads dir/dbfilename at start-up (a missing file is an empty dataset),
- * serving -LOADING replies meanwhile. 0, or -1 after logging the fatal error:
- * the caller exits with status 1, the file left as it was. */
-int bgsave_load_at_startup(void);
+ * serving -LOADING replies meanwhile; *aux gets the file's aux fields
+ * (unknown without a file). 0, or -1 after logging the fatal error: the
+ * caller exits with status 1, the file left as it was. */
+int bgsave_load_at_startup(rdb_aux *aux);
 /* DEBUG RELOAD [NOSAVE]: saves, then loads the file in place of the dataset
  * (which comes back if the load fails); replies to c. */
 void bgsave_debug_reload(client *c);

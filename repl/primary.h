@@ -142,6 +142,9 @@ str primary_info(repl *r, str s, long long now_ms);
 void feed_command(repl *r, int db, int argc, str *argv);
 /* The stream's PING (counted, no SELECT). */
 void feed_ping(repl *r);
+/* A replica's applied stream, verbatim: counted in the offset, appended to
+ * the backlog and to every fed replica (a chain of replicas). */
+void feed_stream(repl *r, const char *p, size_t len);
 
 /* ---------- psync.c ---------- */
 
@@ -152,6 +155,8 @@ void psync_clear_replid2(repl *r);
 /* The backlog of repl-backlog-size bytes, starting after the current
  * offset, under a new ID and no secondary one (logged as Redis does). */
 void psync_create_backlog(repl *r);
+/* The same backlog under the IDs we have (a replica keeps its primary's). */
+void psync_make_backlog(repl *r);
 /* Frees the backlog, if any. */
 void psync_free_backlog(repl *r);
 /* repl-backlog-size's apply hook (data: the state): at least 16 KB, as

@@ -32,12 +32,17 @@ void psync_clear_replid2(repl *r)
 
 /* ------------------------------------------------------------ backlog */
 
+void psync_make_backlog(repl *r)
+{
+    r->backlog = backlog_create((size_t)r->backlog_size, r->offset + 1);
+    r->no_replicas_since_ms = r->clock_ms();
+}
+
 void psync_create_backlog(repl *r)
 {
     psync_new_replid(r);
     psync_clear_replid2(r);
-    r->backlog = backlog_create((size_t)r->backlog_size, r->offset + 1);
-    r->no_replicas_since_ms = r->clock_ms();
+    psync_make_backlog(r);
     log_msg(LOG_NOTICE, "Replication backlog created, my new replication IDs are '%s' and '%s'",
             r->replid, r->replid2);
 }

@@ -85,12 +85,13 @@ const repl_stats *repl_get_stats(void) { return &state.stats; }
 
 /* ---------- for the replica role ---------- */
 
-/* The stream now comes from a primary and is not fed here: a backlog would
- * miss it, so it goes (a replica keeps none). */
+/* The stream now comes from a primary: what we apply of it fills the
+ * backlog (repl_forward), kept under the primary's ID and offsets for our
+ * own replicas, and for the other replicas once we are promoted. */
 static void repl_enter_replica_mode(void)
 {
     state.replica_mode = 1;
-    psync_free_backlog(&state);
+    if (!state.backlog) psync_make_backlog(&state);
 }
 
 long long repl_timeout_ms(void) { return state.timeout_s * 1000; }
@@ -102,9 +103,18 @@ void repl_adopt_primary(const char *replid, long long offset)
     snprintf(state.replid, sizeof(state.replid), "%s", replid);
     psync_clear_replid2(&state);
     state.offset = offset;
+    psync_free_backlog(&state);
     repl_enter_replica_mode();
     state.has_history = 1;
     primary_drop_all(&state);
+}
+
+void repl_restore(const char *replid, long long offset)
+{
+    snprintf(state.replid, sizeof(state.replid), "%s", replid);
+    psync_clear_replid2(&state);
+    state.offset = offset;
+    state.has_history = 1;
 }
 
 void repl_change_replid(const char *replid)
@@ -130,4 +140,10 @@ void repl_follow(long long offset, int db)
     state.offset = offset;
     state.stream_db = db;
     repl_enter_replica_mode();
+}
+
+void repl_forward(const char *p, size_t len, int db)
+{
+    feed_stream(&state, p, len);
+    state.stream_db = db;
 }

@@ -94,16 +94,23 @@ long long repl_get_offset(void);
  * the new history), and writes are no longer fed: they come from the
  * primary. */
 void repl_adopt_primary(const char *replid, long long offset);
+/* At start-up, a dump's ID and offset (a replica's): our history, with no
+ * secondary ID. */
+void repl_restore(const char *replid, long long offset);
 /* +CONTINUE under a new ID (the primary was promoted): the old ID stays
  * valid up to the current offset as the secondary one. */
 void repl_change_replid(const char *replid);
 /* REPLICAOF NO ONE: the history we followed (replid up to offset) becomes
  * the secondary ID, a new ID starts at offset, and writes are fed again. */
 void repl_promote(const char *replid, long long offset);
-/* When a primary client starts and after each command it applied: our
- * offset is the stream's offset applied so far and the stream's db the
- * primary client's, so that INFO and the aux fields of a save say where
- * the dataset stands; writes are not fed (they come from the primary). */
+/* When a primary client starts: our offset is the stream's offset applied
+ * so far and the stream's db the primary client's, so that INFO and the aux
+ * fields of a save say where the dataset stands; writes are not fed (they
+ * come from the primary, see repl_forward). */
 void repl_follow(long long offset, int db);
+/* After each command the primary client applied: its bytes, verbatim, go
+ * to our backlog and our replicas (the primary's stream, same offsets), and
+ * the stream's db is the primary client's. */
+void repl_forward(const char *p, size_t len, int db);
 
 #endif

@@ -5,8 +5,10 @@
  *
  * The replication ID and offset live in repl.h's state: the primary's ID
  * once synced (repl_adopt_primary), and the offset of the last byte applied
- * (repl_follow after each command). The primary client counts the bytes of
- * the commands it parsed (processed_bytes) and the bytes it took in
+ * (repl_forward after each command, which hands those bytes on to our own
+ * replicas), both restored from the dump at start-up
+ * (replica_restore_history). The primary client counts the bytes of the
+ * commands it parsed (processed_bytes) and the bytes it took in
  * (read_bytes) since it was created, from the +FULLRESYNC offset or, after
  * +CONTINUE, the cached one. While the link is down, that ID and offset are
  * the cached primary, for PSYNC replid offset+1. */
@@ -33,6 +35,7 @@
 #include "repl/repl.h"
 
 #define REPLICA_CRON_MS 1000
+#define REPLICA_APPLIED_KEEP (64 * 1024)
 
 static struct {
     loop *loop;
@@ -158,6 +161,19 @@ void replica_client_freed(client *c)
     link_set_cached_primary(rs.link, repl_get_replid(), repl_get_offset());
 }
 
+/* The bytes of the command just applied go on verbatim (a chain); a
+ * buffer grown by one huge command is not kept. */
+static void replica_forward(client *c)
+{
+    repl_forward(c->applied, str_len(c->applied), c->db);
+    if (str_alloc_size(c->applied) > REPLICA_APPLIED_KEEP) {
+        str_free(c->applied);
+        c->applied = NULL;
+    } else {
+        str_clear(c->applied);
+    }
+}
+
 /* Keys never expire while the primary's commands run (its DELs do that);
  * then our offset follows. A command of the primary that failed here means
  * the datasets may differ: Redis reports it with the CRITICAL line (whose
@@ -174,7 +190,7 @@ void replica_apply(client *c)
                 "== CRITICAL == This replica is sending an error to its master after processing "
                 "the command '%s'",
                 c->argv[0]);
-    if (c == rs.primary) repl_follow(replica_applied_offset(), c->db);
+    if (c == rs.primary) replica_forward(c);
 }
 
 /* Redis's replicationCron check of a synced link. */
@@ -218,6 +234,27 @@ static int replica_load_rdb(void *priv, const char *path, str *err)
 
 /* -------------------------------------------------------- role changes */
 
+/* Redis's replicationCacheMasterUsingMyself: where we stand becomes the
+ * cached primary, for PSYNC replid offset+1. */
+static void replica_cache_myself(int db)
+{
+    log_msg(LOG_NOTICE,
+            "Before turning into a replica, using my own master parameters to synthesize a "
+            "cached master: I may be able to synchronize with the new master with just a "
+            "partial transfer.");
+    rs.db = db;
+    link_set_cached_primary(rs.link, repl_get_replid(), repl_get_offset());
+}
+
+void replica_restore_history(const rdb_aux *aux)
+{
+    if (!rs.host || !aux->repl_id[0] || aux->repl_offset < 0) return;
+    repl_restore(aux->repl_id, aux->repl_offset);
+    replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
+                             ? aux->repl_stream_db
+                             : 0);
+}
+
 /* REPLICAOF host port. From a primary, our own history is the cached
  * primary, so that the new primary may continue it. */
 static void replica_set_primary(const char *host, int port)
@@ -229,12 +266,7 @@ static void replica_set_primary(const char *host, int port)
     rs.port = port;
     if (was_primary) {
         replica_set_role(1);
-        log_msg(LOG_NOTICE,
-                "Before turning into a replica, using my own master parameters to synthesize a "
-                "cached master: I may be able to synchronize with the new master with just a "
-                "partial transfer.");
-        rs.db = 0;
-        link_set_cached_primary(rs.link, repl_get_replid(), repl_get_offset());
+        replica_cache_myself(0);
     }
     replica_configure_link();
     link_start(rs.link, host, port);

@@ -16,6 +16,7 @@
 #include "core/loop.h"
 #include "core/str.h"
 #include "net/client.h"
+#include "rdb/save.h"
 
 /* Registers the directives. Call before config_register_redis_unimplemented(),
  * which would otherwise take these names as placeholders. */
@@ -24,6 +25,11 @@ void replica_register_config(void);
  * the primary) and registers REPLICAOF, SLAVEOF and the cron hook, which
  * starts the link when the replicaof directive named a primary. */
 void replica_init(loop *l, const long long *listening_port);
+
+/* At start-up, after the dump loaded: a replica whose dump carries the
+ * replication ID and offset (aux) takes them as its cached primary, for a
+ * partial resync; nothing otherwise. */
+void replica_restore_history(const rdb_aux *aux);
 
 /* 1 while REPLICAOF host port is in effect. */
 int replica_is_active(void);

@@ -734,10 +734,18 @@ START_TEST(test_primary_ids_at_start_and_the_replica_moves)
     repl_propagate(0, 1, argv, NULL); /* a replica feeds nothing of its own */
     str_free(argv[0]);
     ck_assert_int_eq(repl_get_offset(), 1000);
+    repl_forward(TEST_PRIMARY_PING, strlen(TEST_PRIMARY_PING), 2); /* its primary's, verbatim */
+    ck_assert_int_eq(repl_get_offset(), 1000 + (long long)strlen(TEST_PRIMARY_PING));
+    info = repl_info(str_empty());
+    ck_assert_ptr_nonnull(strstr(info, "repl_backlog_active:1\r\n"));
+    ck_assert_ptr_nonnull(strstr(info, "repl_backlog_first_byte_offset:1001\r\n"
+                                       "repl_backlog_histlen:14\r\n"));
+    str_free(info);
+    repl_restore(b, 1000);
     repl_rdb_aux(&aux);
     ck_assert_str_eq(aux.repl_id, b);
     ck_assert_int_eq(aux.repl_offset, 1000);
-    ck_assert_int_eq(aux.repl_stream_db, 0);
+    ck_assert_int_eq(aux.repl_stream_db, 2);
 
     repl_change_replid(c);
     ck_assert_str_eq(repl_get_replid(), c);
