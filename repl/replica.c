@@ -51,6 +51,10 @@ static struct {
     str masterauth, masteruser, announce_ip;
     long long announce_port, priority;
     int read_only, serve_stale;
+    /* Commands of the primary that failed here (unknown to tandem, or
+     * refused): the datasets may differ, so INFO shows them. */
+    long long stream_errors;
+    char stream_error_command[64];
 } rs;
 
 /* ------------------------------------------------------------ helpers */
@@ -185,11 +189,14 @@ void replica_apply(client *c)
     db_set_expire_mode(DB_EXPIRE_NONE);
     call_dispatch(c);
     db_set_expire_mode(mode);
-    if (clients_stats()->error_replies != errors)
+    if (clients_stats()->error_replies != errors) {
         log_msg(LOG_WARNING,
                 "== CRITICAL == This replica is sending an error to its master after processing "
                 "the command '%s'",
                 c->argv[0]);
+        rs.stream_errors++;
+        snprintf(rs.stream_error_command, sizeof(rs.stream_error_command), "%s", c->argv[0]);
+    }
     if (c == rs.primary) replica_forward(c);
 }
 
@@ -396,6 +403,8 @@ str replica_info(str s)
                     link_sync_in_progress(rs.link), replica_read_offset(),
                     replica_applied_offset());
     s = link_info(rs.link, s, replica_wall_ms());
+    s = str_cat_fmt(s, "tandem_stream_errors:%lld\r\ntandem_stream_last_error_command:%s\r\n",
+                    rs.stream_errors, rs.stream_error_command);
     return str_cat_fmt(s, "slave_priority:%lld\r\nslave_read_only:%d\r\nreplica_announced:1\r\n",
                        rs.priority, rs.read_only);
 }

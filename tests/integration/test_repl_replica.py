@@ -489,6 +489,22 @@ def test_replica_of_a_redis_primary_with_disk_sync(make_tandem, make_redis):
     assert "bytes from master to disk" in replica.read_log()
 
 
+def test_unknown_command_in_the_stream_is_visible(make_tandem, make_redis):
+    redis = make_redis(FAST_REDIS_PRIMARY)
+    replica = tandem_replica(make_tandem, redis)
+    wait_in_sync(redis, replica)
+    assert repl(replica)["tandem_stream_errors"] == "0"
+    # A command tandem does not have yet reaches it through the stream: the
+    # replica logs it, counts it in INFO, keeps the link and applies the rest.
+    session(redis, [("HSET", "h", "f", "v"), ("SET", "after", "1")])
+    wait_until(lambda: one(replica, "GET", "after") == b"1", SYNC_TIMEOUT)
+    info = repl(replica)
+    assert info["tandem_stream_errors"] == "1"
+    assert info["tandem_stream_last_error_command"].lower() == "hset"
+    assert info["master_link_status"] == "up"
+    assert "== CRITICAL == This replica is sending an error to its master" in replica.read_log()
+
+
 def test_unknown_type_from_redis_fails_cleanly(make_tandem, make_redis):
     good = make_redis(FAST_REDIS_PRIMARY)
     fill_mixed(good)
