@@ -312,7 +312,9 @@ static void dict_insert_head(dict *d, uint64_t h, dict_node *n)
     d->used[t]++;
 }
 
-dict_node *dict_add_or_find(dict *d, dict_node *n)
+/* Before an add: a rehash step, growth if due, then n's hash and the link
+ * of the node with the same key (NULL if none). */
+static dict_node **dict_prepare_add(dict *d, dict_node *n, uint64_t *h)
 {
     const char *key;
     size_t len;
@@ -320,8 +322,14 @@ dict_node *dict_add_or_find(dict *d, dict_node *n)
     dict_rehash_step(d);
     dict_grow_if_needed(d);
     d->type->node_key(n, &key, &len);
-    uint64_t h = dict_hash(key, len);
-    dict_node **link = dict_link_of(d, h, key, len, &t);
+    *h = dict_hash(key, len);
+    return dict_link_of(d, *h, key, len, &t);
+}
+
+dict_node *dict_add_or_find(dict *d, dict_node *n)
+{
+    uint64_t h;
+    dict_node **link = dict_prepare_add(d, n, &h);
     if (link) return *link;
     dict_insert_head(d, h, n);
     return NULL;
@@ -338,14 +346,8 @@ static void dict_redirect_iters(dict *d, const dict_node *gone, dict_node *inste
 
 dict_node *dict_add_or_replace(dict *d, dict_node *n)
 {
-    const char *key;
-    size_t len;
-    int t;
-    dict_rehash_step(d);
-    dict_grow_if_needed(d);
-    d->type->node_key(n, &key, &len);
-    uint64_t h = dict_hash(key, len);
-    dict_node **link = dict_link_of(d, h, key, len, &t);
+    uint64_t h;
+    dict_node **link = dict_prepare_add(d, n, &h);
     if (link) { /* one hash for the lookup and the replacement */
         dict_node *old = *link;
         n->next = old->next;

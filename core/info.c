@@ -48,9 +48,3 @@ str info_generate(int argc, str *args)
     return s;
 }
 
-str info_section_fields(const char *name)
-{
-    for (int i = 0; i < nsections; i++)
-        if (!strcasecmp(sections[i].name, name)) return sections[i].writer(str_empty(), sections[i].data);
-    return str_empty();
-}

@@ -14,7 +14,5 @@ void info_register(const char *name, int in_default, info_writer *writer, void *
 /* INFO [section ...]: "default" (no arguments), "all", "everything", or
  * section names (case-insensitive). Sections are in registration order. */
 str info_generate(int argc, str *sections);
-/* Writes one section's fields without its "# Name" title (tests, tools). */
-str info_section_fields(const char *name);
 
 #endif

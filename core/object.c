@@ -101,11 +101,6 @@ kv *kv_new_string(const char *key, size_t keylen, const char *val, size_t vlen)
     return kv_new_text(key, keylen, val, vlen, 0);
 }
 
-kv *kv_new_string_like(const kv *o, const char *val, size_t vlen)
-{
-    return kv_new_string(o->data, o->keylen, val, vlen);
-}
-
 /* Bytes of the value region in use. */
 static size_t kv_value_bytes(const kv *o)
 {

@@ -58,9 +58,6 @@ kv *kv_new_string(const char *key, size_t keylen, const char *val, size_t vlen);
 kv *kv_new_int(const char *key, size_t keylen, long long v);
 /* A string value never integer-encoded ("embstr" or, with raw, "raw"). */
 kv *kv_new_text(const char *key, size_t keylen, const char *val, size_t vlen, int raw);
-/* A new kv with the same key and the given string value (the key is
- * copied). */
-kv *kv_new_string_like(const kv *o, const char *val, size_t vlen);
 /* An exact copy under another key (COPY, RENAME): same value and encoding. */
 kv *kv_copy_as(const kv *o, const char *key, size_t keylen);
 void kv_free(kv *o);

@@ -144,17 +144,6 @@ void clients_free_closed(void)
     }
 }
 
-client *client_by_id(uint64_t id)
-{
-    list_node *pos, *tmp;
-    list_for_each_safe(pos, tmp, &clients.all)
-    {
-        client *c = list_entry(pos, client, all_node);
-        if (c->id == id) return c;
-    }
-    return NULL;
-}
-
 static void client_protocol_error(client *c)
 {
     log_msg(LOG_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", c->parser.error,

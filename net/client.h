@@ -104,7 +104,6 @@ void clients_set_now(long long now_ms);
 
 unsigned long clients_count(void);
 list_node *clients_list(void);
-client *client_by_id(uint64_t id);
 /* Processes what the query buffer holds (also after a client unblocks). */
 void client_process_input(client *c);
 /* Takes bytes that arrived by another way as if read from the connection
