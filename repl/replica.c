@@ -29,6 +29,7 @@
 #include "net/conn.h"
 #include "net/output.h"
 #include "net/resp_parse.h"
+#include "rdb/bgsave.h"
 #include "rdb/load.h"
 #include "repl/link.h"
 #include "repl/proto.h"
@@ -216,26 +217,23 @@ static conn *replica_new_conn(void *priv)
     return conn_create_socket(rs.loop);
 }
 
+static void replica_load_tick(void *data)
+{
+    (void)data;
+    link_transfer_keepalive(rs.link);
+}
+
 /* All or nothing: the old dataset comes back unless the whole file loads.
- * Keys already expired are kept: the primary's DELs remove them. */
+ * Clients get -LOADING meanwhile. */
 static int replica_load_rdb(void *priv, const char *path, str *err)
 {
     (void)priv;
-    db_keyspace *old = db_detach_all();
-    rdb_load_opts opts = {.verify_checksum = 1, .skip_expired = 0, .store = 1};
     rdb_load_info info;
-    memset(&info, 0, sizeof(info));
-    int rc = rdb_load_file(path, &opts, &info, err);
-    if (rc != 0) {
-        db_attach_all(old);
-        if (!*err) *err = str_new("the RDB file vanished");
+    if (bgsave_load_for_replication(path, replica_load_tick, NULL, &info, err) != 0) {
         log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: the previous dataset is kept");
         return -1;
     }
-    db_release_set(old, 1);
     rs.loaded = info.aux;
-    log_msg(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.",
-            info.keys_loaded, info.keys_expired);
     return 0;
 }
 
