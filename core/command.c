@@ -103,6 +103,7 @@ int command_flag_names(int flags, const char **out, int max)
         {CMD_ADMIN, "admin"},       {CMD_PUBSUB, "pubsub"},     {CMD_NOSCRIPT, "noscript"},
         {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},   {CMD_STALE, "stale"},
         {CMD_NO_AUTH, "no_auth"},   {CMD_FAST, "fast"},         {CMD_SENTINEL, "sentinel"},
+        {CMD_NO_ASYNC_LOADING, "no_async_loading"},
     };
     int n = 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && n < max; i++)

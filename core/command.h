@@ -21,6 +21,9 @@
 #define CMD_PUBSUB (1 << 9)
 #define CMD_BLOCKING (1 << 10)
 #define CMD_SENTINEL (1 << 11)
+/* Refused with -LOADING while a replica loads its primary's RDB into a new
+ * dataset and serves the old one (repl-diskless-load swapdb). */
+#define CMD_NO_ASYNC_LOADING (1 << 12)
 
 struct command;
 typedef void command_proc(client *c, const struct command *cmd);

@@ -431,6 +431,16 @@ void db_attach_all(db_keyspace *set)
     db_free_set(current);
 }
 
+void db_exchange_all(db_keyspace *set)
+{
+    db *dbs = ks.dbs;
+    int count = ks.count;
+    ks.dbs = set->dbs;
+    ks.count = set->count;
+    set->dbs = dbs;
+    set->count = count;
+}
+
 void db_release_set(db_keyspace *set, int async)
 {
     if (async)

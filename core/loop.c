@@ -402,6 +402,16 @@ static int loop_wait_ms(loop *l, int flags)
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* The shorter of two waits, -1 being no limit. */
+static int loop_min_wait(int a, int b)
+{
+    if (a < 0)
+        return b;
+    if (b < 0)
+        return a;
+    return a < b ? a : b;
+}
+
 static long long loop_now_us(void)
 {
     struct timespec ts;
@@ -434,11 +444,16 @@ void loop_set_busy_poll(loop *l, long long usec) { l->busy_poll_us = usec; }
  * ready descriptor, whose events are left for a later call. */
 int loop_process(loop *l, int flags)
 {
+    return loop_process_wait(l, flags, -1);
+}
+
+int loop_process_wait(loop *l, int flags, int max_wait_ms)
+{
     if (!(flags & LOOP_ALL_EVENTS))
         return 0;
     if ((flags & LOOP_CALL_BEFORE_SLEEP) && l->before_sleep)
         l->before_sleep(l, l->before_data);
-    int nfired = loop_wait(l, loop_wait_ms(l, flags));
+    int nfired = loop_wait(l, loop_min_wait(loop_wait_ms(l, flags), max_wait_ms));
     if ((flags & LOOP_CALL_AFTER_SLEEP) && l->after_sleep)
         l->after_sleep(l, l->after_data);
     int processed = 0;

@@ -55,6 +55,10 @@ int loop_del_timer(loop *l, long long id);
 
 /* One iteration; returns the number of events (file + timer) handled. */
 int loop_process(loop *l, int flags);
+/* The same, waiting at most max_wait_ms (-1: no limit) for an event: a
+ * nested iteration that serves file events only while it waits for one
+ * descriptor, without sleeping past its own deadline. */
+int loop_process_wait(loop *l, int flags, int max_wait_ms);
 /* Iterates until loop_stop(); calls the hooks around each wait. */
 void loop_run(loop *l);
 void loop_stop(loop *l);

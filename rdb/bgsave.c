@@ -34,6 +34,7 @@
 #include "net/output.h"
 #include "rdb/child.h"
 #include "rdb/load.h"
+#include "rdb/stream_conn.h"
 
 /* After a failed background save, save points retry this often (seconds). */
 #define BGSAVE_RETRY_DELAY 5
@@ -92,6 +93,10 @@ static struct bgsave {
     /* Loading. */
     loop *loop;
     int loading, serve_events;
+    /* A swapdb load: the old dataset serves clients while the new one loads;
+     * aside holds whichever of the two is not installed. */
+    int async_loading;
+    db_keyspace *aside;
     long long loading_start;     /* Unix seconds */
     uint64_t loading_total, loading_done;
     long long load_log_ms, load_keys_seen;
@@ -341,7 +346,7 @@ static void bgsave_done(int exitcode, int bysignal, void *priv)
 
 int bgsave_start_for_replication(void)
 {
-    if (bg.loading) return -1;
+    if (bg.loading || bg.async_loading) return -1;
     return bgsave_start();
 }
 
@@ -398,7 +403,9 @@ static int bgsave_misconf_gate(client *c, const command *cmd, void *data)
 static int bgsave_loading_gate(client *c, const command *cmd, void *data)
 {
     (void)data;
-    if (!bg.loading || (cmd->flags & CMD_LOADING)) return 0;
+    int refused = bg.loading ? !(cmd->flags & CMD_LOADING)
+                             : bg.async_loading && (cmd->flags & CMD_NO_ASYNC_LOADING);
+    if (!refused) return 0;
     reply_error(c, "LOADING Redis is loading the dataset in memory");
     return -1;
 }
@@ -454,10 +461,10 @@ static void lastsave_command(client *c, const command *cmd)
 }
 
 static command bgsave_commands[] = {
-    {.name = "save", .proc = save_command, .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT,
-     .group = "server", .summary = "Synchronously save the dataset to disk", .since = "1.0.0"},
-    {.name = "bgsave", .proc = bgsave_command, .arity = -1, .flags = CMD_ADMIN | CMD_NOSCRIPT,
-     .group = "server", .summary = "Asynchronously save the dataset to disk", .since = "1.0.0"},
+    {.name = "save", .proc = save_command, .arity = 1,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server", .summary = "Synchronously save the dataset to disk", .since = "1.0.0"},
+    {.name = "bgsave", .proc = bgsave_command, .arity = -1,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server", .summary = "Asynchronously save the dataset to disk", .since = "1.0.0"},
     {.name = "lastsave", .proc = lastsave_command, .arity = 1,
      .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .group = "server",
      .summary = "Get the UNIX time stamp of the last successful save to disk", .since = "1.0.0"},
@@ -479,14 +486,25 @@ static long long bgsave_load_delay_us(void)
     return bg.key_load_delay > 0 ? added * bg.key_load_delay : added / -bg.key_load_delay;
 }
 
-/* At start-up, clients are served while the dump loads: most commands get
- * -LOADING, INFO and the like answer, SHUTDOWN and SIGTERM end the server
- * (without saving: the dataset is partial). */
-static void bgsave_load_serve(void)
+/* Clients are served while a dump loads: most commands get -LOADING, INFO
+ * and the like answer, SHUTDOWN and SIGTERM end the server (without saving:
+ * the dataset is partial). In a swapdb load they are served as usual, from
+ * the old dataset, installed for that time while the new one waits aside.
+ * Waits at most wait_ms for an event (0: serves what is ready). */
+static void bgsave_load_serve(int wait_ms)
 {
     if (!bg.serve_events || !bg.loop) return;
-    loop_process(bg.loop, LOOP_FILE_EVENTS | LOOP_DONT_WAIT | LOOP_CALL_BEFORE_SLEEP |
-                              LOOP_CALL_AFTER_SLEEP);
+    if (bg.aside) db_exchange_all(bg.aside);
+    loop_process_wait(bg.loop, LOOP_FILE_EVENTS | LOOP_CALL_BEFORE_SLEEP | LOOP_CALL_AFTER_SLEEP,
+                      wait_ms);
+    if (bg.aside) db_exchange_all(bg.aside);
+}
+
+/* The connection stream's wait for data. */
+static void bgsave_load_wait(void *priv, int wait_ms)
+{
+    (void)priv;
+    bgsave_load_serve(wait_ms);
 }
 
 /* Called by the loader every ~2 MB: a progress line (and the caller's tick)
@@ -506,7 +524,7 @@ static void bgsave_load_progress(uint64_t done, uint64_t total, void *priv)
     }
     long long us = bgsave_load_delay_us();
     for (;;) {
-        bgsave_load_serve();
+        bgsave_load_serve(0);
         if (us <= 0) break;
         long long slice = us < BGSAVE_LOAD_SLICE_US ? us : BGSAVE_LOAD_SLICE_US;
         usleep((useconds_t)slice);
@@ -514,35 +532,62 @@ static void bgsave_load_progress(uint64_t done, uint64_t total, void *priv)
     }
 }
 
-/* Loads path in place of the dataset, which comes back unless the load
- * succeeds. 0 loaded, 1 no file, -1 with *err. */
-static int bgsave_load_path(const char *path, int skip_expired, rdb_load_info *info, str *err)
+/* Sets the dataset aside for a load into an empty one (async: the old one
+ * keeps serving clients meanwhile) and returns it. */
+static db_keyspace *bgsave_load_begin(int async, uint64_t total, rdb_load_opts *opts,
+                                      rdb_load_info *info)
 {
     db_keyspace *old = db_detach_all();
-    rdb_load_opts opts = {.verify_checksum = bg.checksum,
-                          .skip_expired = skip_expired,
-                          .store = 1,
-                          .progress = bgsave_load_progress};
+    memset(opts, 0, sizeof(*opts));
+    opts->verify_checksum = bg.checksum;
+    opts->store = 1;
+    opts->progress = bgsave_load_progress;
     memset(info, 0, sizeof(*info));
-    bg.loading = 1;
+    bg.loading = !async;
+    bg.async_loading = async;
+    bg.aside = async ? old : NULL;
     bg.loading_start = (long long)time(NULL);
-    struct stat file;
-    bg.loading_total = stat(path, &file) == 0 ? (uint64_t)file.st_size : 0;
+    bg.loading_total = total;
     bg.loading_done = 0;
     bg.load_log_ms = loop_now_ms();
     bg.load_keys_seen = 0;
-    int rc = rdb_load_file(path, &opts, info, err);
+    return old;
+}
+
+/* Ends a load: when it failed (rc != 0) the old dataset comes back whole and
+ * the partial one is freed in the background; else the old one is. */
+static int bgsave_load_end(db_keyspace *old, int rc, const rdb_load_info *info)
+{
+    int async = bg.async_loading;
     bg.loading = 0;
+    bg.async_loading = 0;
+    bg.aside = NULL;
     if (rc != 0) {
-        db_attach_all(old);
+        db_exchange_all(old); /* old now holds the partial dataset */
+        db_release_set(old, 1);
         return rc;
     }
+    if (async)
+        log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: Swapping active DB with loaded DB; "
+                            "the old one is freed in the background");
     db_release_set(old, 1);
     log_msg(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.",
             info->keys_loaded, info->keys_expired);
     bg.last_load_keys_loaded = info->keys_loaded;
     bg.last_load_keys_expired = info->keys_expired;
     return 0;
+}
+
+/* Loads path in place of the dataset, which comes back unless the load
+ * succeeds. 0 loaded, 1 no file, -1 with *err. */
+static int bgsave_load_path(const char *path, int skip_expired, rdb_load_info *info, str *err)
+{
+    struct stat file;
+    rdb_load_opts opts;
+    uint64_t total = stat(path, &file) == 0 ? (uint64_t)file.st_size : 0;
+    db_keyspace *old = bgsave_load_begin(0, total, &opts, info);
+    opts.skip_expired = skip_expired;
+    return bgsave_load_end(old, rdb_load_file(path, &opts, info, err), info);
 }
 
 /* The dump file in place of the dataset; its aux fields in *aux when aux is
@@ -555,17 +600,45 @@ static int bgsave_load(str *err, rdb_aux *aux)
     return rc;
 }
 
-int bgsave_load_for_replication(const char *path, void (*tick)(void *data), void *tick_data,
-                                rdb_load_info *info, str *err)
+static void bgsave_replication_load_start(void (*tick)(void *data), void *tick_data)
 {
     bg.serve_events = 1;
     bg.load_tick = tick;
     bg.load_tick_data = tick_data;
-    int rc = bgsave_load_path(path, 0, info, err);
+}
+
+static void bgsave_replication_load_stop(void)
+{
     bg.serve_events = 0;
     bg.load_tick = NULL;
+}
+
+int bgsave_load_for_replication(const char *path, void (*tick)(void *data), void *tick_data,
+                                rdb_load_info *info, str *err)
+{
+    bgsave_replication_load_start(tick, tick_data);
+    int rc = bgsave_load_path(path, 0, info, err);
+    bgsave_replication_load_stop();
     if (rc == 1) *err = str_new("the RDB file vanished");
     return rc == 0 ? 0 : -1;
+}
+
+int bgsave_load_conn_for_replication(rdb_stream *s, int async, void (*tick)(void *data),
+                                     void *tick_data, rdb_load_info *info, str *err)
+{
+    rdb_load_opts opts;
+    bgsave_replication_load_start(tick, tick_data);
+    rdb_stream_conn_set_serve(s, bgsave_load_wait, NULL);
+    uint64_t total = s->limit == UINT64_MAX ? 0 : s->limit;
+    db_keyspace *old = bgsave_load_begin(async, total, &opts, info);
+    int rc = rdb_load_stream(s, &opts, info, err);
+    if (rc == 0 && rdb_stream_conn_finish(s) != 0) {
+        *err = str_new(s->errmsg);
+        rc = -1;
+    }
+    rc = bgsave_load_end(old, rc, info);
+    bgsave_replication_load_stop();
+    return rc;
 }
 
 int bgsave_load_at_startup(rdb_aux *aux)
@@ -592,7 +665,7 @@ int bgsave_load_at_startup(rdb_aux *aux)
 void bgsave_debug_reload(client *c)
 {
     int save = 1;
-    if (bg.loading) {
+    if (bg.loading || bg.async_loading) {
         reply_error(c, "LOADING Redis is loading the dataset in memory");
         return;
     }
@@ -674,7 +747,7 @@ static str bgsave_info(str s, void *data)
     long long cow_age = running && bg.cow_updated_ms ? (loop_now_ms() - bg.cow_updated_ms) / 1000 : 0;
     s = str_cat_fmt(
         s,
-        "loading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:%zu\r\ncurrent_cow_size:%zu\r\n"
+        "loading:%d\r\nasync_loading:%d\r\ncurrent_cow_peak:%zu\r\ncurrent_cow_size:%zu\r\n"
         "current_cow_size_age:%lld\r\ncurrent_fork_perc:%.2f\r\n"
         "current_save_keys_processed:%lld\r\ncurrent_save_keys_total:%lld\r\n"
         "rdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
@@ -682,7 +755,7 @@ static str bgsave_info(str s, void *data)
         "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
         "rdb_saves:%lld\r\nrdb_last_cow_size:%zu\r\nrdb_last_load_keys_expired:%lld\r\n"
         "rdb_last_load_keys_loaded:%lld\r\n",
-        bg.loading, st->current_cow_peak, st->current_cow_size, cow_age, fork_perc,
+        bg.loading, bg.async_loading, st->current_cow_peak, st->current_cow_size, cow_age, fork_perc,
         running ? st->current_keys_done : 0, running ? bg.keys_total : 0,
         call_get_stats()->dirty, running, bg.lastsave, bg.last_bgsave_ok ? "ok" : "err",
         bg.save_time_last, running && bg.save_time_start != -1 ? now - bg.save_time_start : -1,
@@ -693,7 +766,7 @@ static str bgsave_info(str s, void *data)
                    "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
                    "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n"
                    "module_fork_last_cow_size:0\r\n");
-    return bg.loading ? bgsave_info_loading(s) : s;
+    return bg.loading || bg.async_loading ? bgsave_info_loading(s) : s;
 }
 
 void bgsave_register_info(void) { info_register("Persistence", 1, bgsave_info, NULL); }

@@ -50,6 +50,15 @@ int bgsave_load_at_startup(rdb_aux *aux);
  * about once a second during the load. 0, or -1 with *err. */
 int bgsave_load_for_replication(const char *path, void (*tick)(void *data), void *tick_data,
                                 rdb_load_info *info, str *err);
+/* The same from the primary's connection (repl-diskless-load): s is a
+ * connection stream (rdb/stream_conn.h) whose waits serve clients. With
+ * async (swapdb) the old dataset keeps serving clients (no -LOADING; INFO
+ * async_loading:1) until the new one is whole and takes its place; commands
+ * flagged CMD_NO_ASYNC_LOADING get -LOADING meanwhile. Either way a failed
+ * load (garbage, a short payload, a broken EOF mark, a lost connection, a
+ * timeout) leaves the old dataset in place. 0, or -1 with *err. */
+int bgsave_load_conn_for_replication(rdb_stream *s, int async, void (*tick)(void *data),
+                                     void *tick_data, rdb_load_info *info, str *err);
 /* DEBUG RELOAD [NOSAVE]: saves, then loads the file in place of the dataset
  * (which comes back if the load fails); replies to c. */
 void bgsave_debug_reload(client *c);

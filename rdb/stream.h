@@ -44,6 +44,7 @@ struct rdb_stream {
             unsigned char *buf;
             size_t len, pos, cap;
         } file;
+        struct rdb_conn_source *conn; /* stream_conn.c */
     } u;
 };
 

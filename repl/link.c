@@ -57,7 +57,7 @@
  *
  * Invariants (link_check, after every change): NONE, CONNECT and CONNECTED
  * own no connection; CONNECTING to TRANSFER own one; only TRANSFER has a
- * temp file open. Every handler first checks that the state is its own, so
+ * temp file open, and only when it does not load from the connection. Every handler first checks that the state is its own, so
  * a late event or an extra cron tick does nothing. */
 #include "repl/link_impl.h"
 
@@ -117,7 +117,8 @@ static void link_check(const repl_link *l)
 {
     int owns_conn = l->state != LINK_NONE && l->state != LINK_CONNECT && l->state != LINK_CONNECTED;
     int has_file = l->xfer.fd != -1;
-    if ((l->conn != NULL) != owns_conn || has_file != (l->state == LINK_TRANSFER))
+    int wants_file = l->state == LINK_TRANSFER && !l->xfer.diskless;
+    if ((l->conn != NULL) != owns_conn || has_file != wants_file)
         panic("replication link invariant broken in state %s (conn %p, temp fd %d)",
               link_state_name(l->state), (void *)l->conn, l->xfer.fd);
 }
@@ -305,6 +306,7 @@ void link_configure(repl_link *l, const link_settings *s)
 repl_link *link_create(const link_hooks *hooks)
 {
     tassert(hooks->new_conn && hooks->load_rdb && hooks->on_continue && hooks->on_connected);
+    tassert(!hooks->diskless || hooks->load_conn);
     repl_link *l = tcalloc(sizeof(*l));
     l->hooks = *hooks;
     link_settings defaults = {.listening_port = 6379, .timeout_ms = 60000};
@@ -428,15 +430,16 @@ static long long link_seconds_since(long long then_ms, long long now_ms)
 static str link_info_transfer(const repl_link *l, str s, long long now_ms)
 {
     const link_transfer *t = &l->xfer;
-    double perc = t->size > 0 ? (double)t->read / (double)t->size * 100 : 0;
+    long long read = transfer_read_bytes(l);
+    double perc = t->size > 0 ? (double)read / (double)t->size * 100 : 0;
     return str_cat_fmt(s,
                        "master_sync_total_bytes:%lld\r\n"
                        "master_sync_read_bytes:%lld\r\n"
                        "master_sync_left_bytes:%lld\r\n"
                        "master_sync_perc:%.2f\r\n"
                        "master_sync_last_io_seconds_ago:%lld\r\n",
-                       t->size, t->read, t->size >= 0 ? t->size - t->read : -1, perc,
-                       link_seconds_since(l->last_io_ms, now_ms));
+                       t->size, read, t->size >= 0 ? t->size - read : -1, perc,
+                       link_seconds_since(transfer_last_io_ms(l), now_ms));
 }
 
 str link_info(const repl_link *l, str s, long long now_ms)

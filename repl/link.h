@@ -14,6 +14,7 @@
 
 #include "core/str.h"
 #include "net/conn.h"
+#include "rdb/stream.h"
 
 enum link_state {
     LINK_NONE = 0,            /* not a replica */
@@ -46,6 +47,16 @@ typedef struct link_hooks {
      * with *err set to a new str (or left NULL). The link removes the file
      * after it returns. */
     int (*load_rdb)(void *priv, const char *path, str *err);
+    /* Optional: asked at +FULLRESYNC whether this transfer loads straight
+     * from the connection (repl-diskless-load): 1, or 0 for the temp file.
+     * NULL: always the temp file. */
+    int (*diskless)(void *priv);
+    /* Required with diskless: replaces the dataset with the RDB read from s,
+     * a connection stream (rdb/stream_conn.h) over the link's connection,
+     * all or nothing; a load only succeeds once rdb_stream_conn_finish(s)
+     * has. The link's connection must stay open meanwhile (nothing may stop
+     * or restart the link). 0, or -1 with *err set to a new str (or NULL). */
+    int (*load_conn)(void *priv, rdb_stream *s, str *err);
     /* +CONTINUE: the partial resync was accepted. c is the caller's from now
      * on; new_replid is the primary's new ID or NULL when unchanged; extra
      * holds stream bytes that arrived right after the reply. */

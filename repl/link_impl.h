@@ -32,6 +32,9 @@ typedef struct link_transfer {
     int done;           /* the whole payload is in the file */
     str extra;          /* stream bytes that followed the payload */
     long long start_ms; /* +FULLRESYNC received */
+    int diskless;       /* loaded from the connection, no temp file */
+    int streaming;      /* stream is open (diskless, after the header) */
+    rdb_stream stream;  /* the payload as the loader reads it */
 } link_transfer;
 
 /* Settings, with owned copies of the strings ("" when unset). */
@@ -101,7 +104,11 @@ void transfer_init(repl_link *l);
 int transfer_begin(repl_link *l);
 /* The TRANSFER handler: header, payload, fsync, load, hand-over. */
 int transfer_receive(repl_link *l);
-/* Closes and removes the temp file and forgets the transfer. */
+/* Closes and removes the temp file (or closes the stream) and forgets the
+ * transfer. */
 void transfer_abort(repl_link *l);
+/* INFO: payload bytes received so far, and the time of the last one. */
+long long transfer_read_bytes(const repl_link *l);
+long long transfer_last_io_ms(const repl_link *l);
 
 #endif

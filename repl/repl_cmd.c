@@ -166,10 +166,11 @@ static void repl_cmd_role(client *c, const command *cmd)
 }
 
 static command repl_cmd_table[] = {
-    {.name = "sync", .proc = repl_cmd_sync, .arity = 1, .flags = CMD_ADMIN | CMD_NOSCRIPT,
-     .group = "server", .summary = "Internal command used for replication", .since = "1.0.0"},
-    {.name = "psync", .proc = repl_cmd_sync, .arity = -3, .flags = CMD_ADMIN | CMD_NOSCRIPT,
-     .group = "server", .summary = "Internal command used for replication", .since = "2.8.0"},
+    {.name = "sync", .proc = repl_cmd_sync, .arity = 1,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server",
+     .summary = "Internal command used for replication", .since = "1.0.0"},
+    {.name = "psync", .proc = repl_cmd_sync, .arity = -3,
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server", .summary = "Internal command used for replication", .since = "2.8.0"},
     {.name = "replconf", .proc = repl_cmd_replconf, .arity = -1,
      .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_LOADING | CMD_STALE, .group = "server",
      .summary = "An internal command for configuring the replication stream", .since = "3.0.0"},

@@ -31,6 +31,7 @@
 #include "net/resp_parse.h"
 #include "rdb/bgsave.h"
 #include "rdb/load.h"
+#include "repl/diskless.h"
 #include "repl/link.h"
 #include "repl/proto.h"
 #include "repl/repl.h"
@@ -237,6 +238,22 @@ static int replica_load_rdb(void *priv, const char *path, str *err)
     return 0;
 }
 
+/* repl-diskless-load: the same, from the link's connection. */
+static int replica_diskless(void *priv)
+{
+    (void)priv;
+    return diskless_choose();
+}
+
+static int replica_load_conn(void *priv, rdb_stream *s, str *err)
+{
+    (void)priv;
+    rdb_load_info info;
+    if (diskless_load(s, replica_load_tick, NULL, &info, err) != 0) return -1;
+    rs.loaded = info.aux;
+    return 0;
+}
+
 /* -------------------------------------------------------- role changes */
 
 /* Redis's replicationCacheMasterUsingMyself: where we stand becomes the
@@ -359,7 +376,7 @@ void replica_role_reply(client *c)
     reply_integer(c, rs.primary ? replica_applied_offset() : -1);
 }
 
-#define REPLICAOF_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE)
+#define REPLICAOF_FLAGS (CMD_ADMIN | CMD_NOSCRIPT | CMD_STALE | CMD_NO_ASYNC_LOADING)
 #define REPLICAOF_SUMMARY "Make the server a replica of another instance, or promote it as master."
 
 static command replica_commands[] = {
@@ -467,6 +484,7 @@ void replica_register_config(void)
     config_register_bool("replica-read-only", &rs.read_only, 1, 0, NULL, NULL);
     config_register_bool("replica-serve-stale-data", &rs.serve_stale, 1, 0, NULL, NULL);
     config_register_ll("replica-priority", &rs.priority, 100, 0, 0x7fffffff, 0, NULL, NULL);
+    diskless_register_config();
 }
 
 void replica_init(loop *l, const long long *listening_port)
@@ -476,6 +494,8 @@ void replica_init(loop *l, const long long *listening_port)
     rs.loaded.repl_stream_db = -1;
     link_hooks hooks = {.new_conn = replica_new_conn,
                         .load_rdb = replica_load_rdb,
+                        .diskless = replica_diskless,
+                        .load_conn = replica_load_conn,
                         .on_continue = replica_on_continue,
                         .on_connected = replica_on_connected};
     rs.link = link_create(&hooks);

@@ -2,9 +2,13 @@
  * link.c): the bulk header ("$<len>" or "$EOF:<mark>", after any "\n"
  * keep-alives), the payload into "temp-<unixtime>.<pid>.rdb", fsync, the
  * loader callback, and the hand-over of the connection with the stream
- * bytes that followed the payload. Plain file syscalls are fine here; the
- * socket is reached through net/conn.h only. The temp file never outlives
- * the attempt: transfer_abort removes it on every way out. */
+ * bytes that followed the payload. A diskless transfer (the diskless hook
+ * said so at +FULLRESYNC) creates no file: after the header, the payload is
+ * a connection stream (rdb/stream_conn.h) handed to the load_conn hook,
+ * which reads it to its end while clients are served. Plain file syscalls
+ * are fine here; the socket is reached through net/conn.h only. The temp
+ * file never outlives the attempt: transfer_abort removes it on every way
+ * out. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,7 +16,9 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "core/str.h"
+#include "rdb/stream_conn.h"
 #include "repl/link_impl.h"
 
 static void transfer_reset(link_transfer *t)
@@ -24,6 +30,8 @@ static void transfer_reset(link_transfer *t)
     t->size = -1;
     t->read = 0;
     t->done = 0;
+    t->diskless = 0;
+    t->streaming = 0;
     str_clear(t->extra);
 }
 
@@ -37,6 +45,7 @@ void transfer_abort(repl_link *l)
 {
     link_transfer *t = &l->xfer;
     if (t->fd != -1) close(t->fd);
+    if (t->streaming) rdb_stream_close(&t->stream);
     if (t->path) {
         unlink(t->path);
         str_free(t->path);
@@ -48,6 +57,9 @@ int transfer_begin(repl_link *l)
 {
     link_transfer *t = &l->xfer;
     long long now = link_now(l);
+    t->start_ms = now;
+    t->diskless = l->hooks.diskless && l->hooks.diskless(l->hooks.priv);
+    if (t->diskless) return LINK_OK;
     const char *dir = l->cfg.dir;
     str path = str_cat_fmt(str_empty(), "%s%stemp-%lld.%d.rdb", dir, dir[0] ? "/" : "", now / 1000,
                            (int)getpid());
@@ -61,7 +73,6 @@ int transfer_begin(repl_link *l)
                           strerror(err));
     }
     t->path = path;
-    t->start_ms = now;
     return LINK_OK;
 }
 
@@ -90,13 +101,14 @@ static int transfer_header(repl_link *l)
         t->use_mark = 1;
         proto_mark_init(&t->mark, b.mark);
         log_msg(LOG_NOTICE,
-                "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk");
+                "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF %s",
+                t->diskless ? "to parser" : "to disk");
         break;
     case PROTO_BULK_LEN:
         t->size = b.len;
         t->done = b.len == 0;
-        log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving %lld bytes from master to disk",
-                b.len);
+        log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: receiving %lld bytes from master %s", b.len,
+                t->diskless ? "to parser" : "to disk");
         break;
     }
     t->have_header = 1;
@@ -201,15 +213,11 @@ static int transfer_load(repl_link *l)
     return rc != 0 ? LINK_ERR : LINK_OK;
 }
 
-static int transfer_finish(repl_link *l)
+/* The payload (bytes long) is loaded: the stats, then the connection goes
+ * to the caller with the stream bytes that followed the payload. */
+static int transfer_complete(repl_link *l, long long bytes)
 {
     link_transfer *t = &l->xfer;
-    long long bytes = t->use_mark ? t->read - PROTO_MARK_LEN : t->read;
-    if (transfer_seal(l, bytes) != LINK_OK) return LINK_ERR;
-    int rc = transfer_load(l);
-    /* The loader may have moved the link (link_stop from a callback). */
-    if (l->state != LINK_TRANSFER) return LINK_AGAIN;
-    if (rc != LINK_OK) return LINK_ERR;
     long long now = link_now(l);
     l->stats.full_syncs++;
     l->stats.last_full_sync_ms = now - t->start_ms;
@@ -225,9 +233,69 @@ static int transfer_finish(repl_link *l)
     return LINK_OK;
 }
 
+static int transfer_finish(repl_link *l)
+{
+    link_transfer *t = &l->xfer;
+    long long bytes = t->use_mark ? t->read - PROTO_MARK_LEN : t->read;
+    if (transfer_seal(l, bytes) != LINK_OK) return LINK_ERR;
+    int rc = transfer_load(l);
+    /* The loader may have moved the link (link_stop from a callback). */
+    if (l->state != LINK_TRANSFER) return LINK_AGAIN;
+    if (rc != LINK_OK) return LINK_ERR;
+    return transfer_complete(l, bytes);
+}
+
+/* Diskless: the loader reads the payload from the connection, starting
+ * with the bytes the line reader took past the header. */
+static int transfer_load_conn(repl_link *l)
+{
+    link_transfer *t = &l->xfer;
+    size_t n;
+    const char *rest = proto_lines_rest(&l->lines, &n);
+    rdb_conn_opts opts = {.size = t->size,
+                          .mark = t->use_mark ? t->mark.mark : NULL,
+                          .pre = rest,
+                          .pre_len = n,
+                          .timeout_ms = l->cfg.timeout_ms};
+    rdb_stream_conn_reader(&t->stream, l->conn, &opts);
+    t->streaming = 1;
+    proto_lines_clear(&l->lines);
+    str err = NULL;
+    int rc = l->hooks.load_conn(l->hooks.priv, &t->stream, &err);
+    if (l->state != LINK_TRANSFER) {
+        str_free(err);
+        return LINK_AGAIN;
+    }
+    t->read = (long long)rdb_stream_conn_received(&t->stream);
+    if (rc != 0) {
+        link_error(l, "Failed trying to load the MASTER synchronization DB from socket: %s",
+                   err ? err : "unknown error");
+        str_free(err);
+        return LINK_ERR;
+    }
+    const char *extra = rdb_stream_conn_extra(&t->stream, &n);
+    t->extra = str_cat_len(t->extra, extra, n);
+    t->done = 1;
+    return transfer_complete(l, (long long)t->stream.offset); /* the RDB's bytes */
+}
+
+long long transfer_read_bytes(const repl_link *l)
+{
+    const link_transfer *t = &l->xfer;
+    return t->streaming ? (long long)rdb_stream_conn_received(&t->stream) : t->read;
+}
+
+long long transfer_last_io_ms(const repl_link *l)
+{
+    const link_transfer *t = &l->xfer;
+    if (!t->streaming) return l->last_io_ms;
+    return link_now(l) - (loop_now_ms() - rdb_stream_conn_last_io_ms(&t->stream));
+}
+
 void link_transfer_keepalive(repl_link *l)
 {
-    if (l->state == LINK_TRANSFER && l->xfer.done && l->conn) (void)conn_write(l->conn, "\n", 1);
+    if (l->state == LINK_TRANSFER && (l->xfer.done || l->xfer.streaming) && l->conn)
+        (void)conn_write(l->conn, "\n", 1);
 }
 
 int transfer_receive(repl_link *l)
@@ -237,6 +305,7 @@ int transfer_receive(repl_link *l)
     if (!t->have_header) {
         int rc = transfer_header(l);
         if (rc != LINK_OK) return rc;
+        if (t->diskless) return transfer_load_conn(l);
         if (transfer_drain_lines(l) != LINK_OK) return LINK_ERR;
     }
     if (!t->done) {
