@@ -28,9 +28,9 @@
 typedef void rdb_conn_serve_fn(void *priv, int wait_ms);
 
 typedef struct rdb_conn_opts {
-    long long size;      /* "$<len>": the payload's bytes; -1 with a mark */
-    const char *mark;    /* "$EOF:<mark>": RDB_CONN_MARK_LEN bytes; NULL with a size */
-    const char *pre;     /* bytes already read after the header line */
+    long long size;   /* "$<len>": the payload's bytes; -1 with a mark */
+    const char *mark; /* "$EOF:<mark>": RDB_CONN_MARK_LEN bytes; NULL with a size */
+    const char *pre;  /* bytes already read after the header line */
     size_t pre_len;
     long long timeout_ms; /* without a byte for this long, reads fail */
 } rdb_conn_opts;

@@ -27,14 +27,15 @@ static struct {
 
 void diskless_register_config(void)
 {
-    config_register_enum("repl-diskless-load", &dl.mode, diskless_modes, DISKLESS_DISABLED, 0,
-                         NULL, NULL);
+    config_register_enum("repl-diskless-load", &dl.mode, diskless_modes, DISKLESS_DISABLED, 0, NULL,
+                         NULL);
 }
 
 static long long diskless_dataset_keys(void)
 {
     long long n = 0;
-    for (int i = 0; i < db_count(); i++) n += db_size(i);
+    for (int i = 0; i < db_count(); i++)
+        n += db_size(i);
     return n;
 }
 
@@ -60,7 +61,8 @@ int diskless_choose(void)
                 keys);
         return 0;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 

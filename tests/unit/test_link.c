@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "core/str.h"
+#include "rdb/stream_conn.h"
 #include "repl/link.h"
 #include "repl/proto.h"
 #include "tests/unit/fake/check_suite.h"
@@ -58,6 +59,13 @@ static int t_connected, t_continued;
 static conn *t_handed; /* the connection handed over, closed at teardown */
 static str t_replid, t_extra;
 static long long t_offset;
+/* Diskless: the diskless hook's answer, the payload bytes the loader reads
+ * from the stream, and what the primary sends while it reads (the serve
+ * hook feeds it 1000 bytes a wait). */
+static int t_diskless;
+static size_t t_load_len;
+static str t_wire;
+static size_t t_wire_at;
 
 /* ---------------------------------------------------------------- hooks */
 
@@ -100,6 +108,40 @@ static int test_link_load(void *priv, const char *path, str *err)
     if (t_load_stops) link_stop(t_link);
     if (t_load_rc != 0) *err = str_new("bad RDB format version");
     return t_load_rc;
+}
+
+static int test_link_dir_count(void);
+
+static int test_link_diskless(void *priv)
+{
+    (void)priv;
+    return t_diskless;
+}
+
+static void test_link_serve(void *priv, int wait_ms)
+{
+    (void)priv;
+    (void)wait_ms;
+    size_t n = str_len(t_wire) - t_wire_at < 1000 ? str_len(t_wire) - t_wire_at : 1000;
+    fake_conn_feed(t_conn, t_wire + t_wire_at, n);
+    t_wire_at += n;
+}
+
+/* Reads t_load_len bytes from the stream, then its end (mark or length). */
+static int test_link_load_conn(void *priv, rdb_stream *s, str *err)
+{
+    (void)priv;
+    t_loads++;
+    ck_assert_int_eq(test_link_dir_count(), 0);
+    ck_assert(link_sync_in_progress(t_link));
+    rdb_stream_conn_set_serve(s, test_link_serve, NULL);
+    str_free(t_loaded);
+    t_loaded = str_new_len(NULL, t_load_len);
+    if (rdb_stream_read(s, t_loaded, t_load_len) != 0 || rdb_stream_conn_finish(s) != 0) {
+        *err = str_new(s->errmsg);
+        return -1;
+    }
+    return 0;
 }
 
 static void test_link_hand(conn *c, const char *replid, const char *extra, size_t len)
@@ -193,9 +235,14 @@ static void test_link_setup(void)
     t_now = T_START_MS;
     t_stop_on = LINK_STATES;
     t_loaded = t_replid = t_extra = NULL;
+    t_diskless = 0;
+    t_wire = str_empty();
+    t_wire_at = 0;
     link_hooks h = {.new_conn = test_link_new_conn,
                     .clock_ms = test_link_clock,
                     .load_rdb = test_link_load,
+                    .diskless = test_link_diskless,
+                    .load_conn = test_link_load_conn,
                     .on_continue = test_link_continue,
                     .on_connected = test_link_connected,
                     .on_transition = test_link_transition};
@@ -213,6 +260,7 @@ static void test_link_teardown(void)
     str_free(t_loaded);
     str_free(t_replid);
     str_free(t_extra);
+    str_free(t_wire);
     loop_destroy(tl);
 }
 
@@ -355,6 +403,21 @@ static str test_link_primary_bytes(int use_mark, const str payload, size_t *stre
     return str_cat(in, T_STREAM);
 }
 
+/* After a full sync: the stream bytes handed over, those still in the
+ * connection and the unsent ones make T_STREAM (none lost); no file left. */
+static void test_link_assert_stream_rest(const char *unsent, size_t len)
+{
+    str rest = str_dup(t_extra);
+    char buf[256];
+    ssize_t n;
+    while ((n = conn_read(t_handed, buf, sizeof(buf))) > 0)
+        rest = str_cat_len(rest, buf, (size_t)n);
+    rest = str_cat_len(rest, unsent, len);
+    ck_assert_str_eq(rest, T_STREAM);
+    ck_assert_int_eq(test_link_dir_count(), 0);
+    str_free(rest);
+}
+
 /* A whole full sync fed in pieces of `piece` bytes, and all its effects. */
 static void test_link_full_sync(int use_mark, size_t payload_len, size_t piece)
 {
@@ -377,14 +440,7 @@ static void test_link_full_sync(int use_mark, size_t payload_len, size_t piece)
     ck_assert_int_eq(t_offset, 4242);
     /* No stream byte lost: handed over, still in the conn, or not yet fed. */
     ck_assert_uint_ge(fed, stream_at);
-    str rest = str_dup(t_extra);
-    char buf[256];
-    ssize_t n;
-    while ((n = conn_read(t_handed, buf, sizeof(buf))) > 0)
-        rest = str_cat_len(rest, buf, (size_t)n);
-    rest = str_cat_len(rest, in + fed, str_len(in) - fed);
-    ck_assert_str_eq(rest, T_STREAM);
-    ck_assert_int_eq(test_link_dir_count(), 0);
+    test_link_assert_stream_rest(in + fed, str_len(in) - fed);
     test_link_assert_path("NONE CONNECT CONNECTING RECEIVE_PING_REPLY SEND_HANDSHAKE "
                           "RECEIVE_PORT_REPLY RECEIVE_CAPA_REPLY SEND_PSYNC "
                           "RECEIVE_PSYNC_REPLY TRANSFER CONNECTED");
@@ -393,7 +449,6 @@ static void test_link_full_sync(int use_mark, size_t payload_len, size_t piece)
     ck_assert_int_eq(st->last_full_sync_bytes, (long long)payload_len);
     ck_assert_int_eq(st->consecutive_failures, 0);
     ck_assert_int_eq(st->transitions, t_nseq);
-    str_free(rest);
     str_free(in);
     str_free(payload);
 }
@@ -738,6 +793,53 @@ START_TEST(test_link_loader_failure)
 }
 END_TEST
 
+/* Diskless: the loader reads the payload from the connection (the header
+ * and its first bytes in one read, the rest while it waits), no file is
+ * created, and the stream bytes after the payload are handed over. */
+START_TEST(test_link_diskless_full_sync)
+{
+    for (int use_mark = 0; use_mark < 2; use_mark++) {
+        test_link_teardown();
+        test_link_setup();
+        t_diskless = 1;
+        str payload = test_link_payload(50000);
+        size_t stream_at;
+        str in = test_link_primary_bytes(use_mark, payload, &stream_at);
+        /* The header and 10 payload bytes come in the first read. */
+        const char *header = strstr(in, "\n$") + 1;
+        size_t first = (size_t)(strchr(header, '\n') + 1 - in) + 10;
+        t_load_len = str_len(payload);
+        t_wire = str_cat_len(t_wire, in + first, str_len(in) - first);
+        test_link_connect();
+        test_link_feed(in, first);
+        test_link_assert_state(LINK_CONNECTED);
+        ck_assert_int_eq(t_loads, 1);
+        ck_assert(memcmp(t_loaded, payload, str_len(payload)) == 0);
+        ck_assert_int_eq(t_connected, 1);
+        ck_assert_int_eq(link_get_stats(t_link)->last_full_sync_bytes, (long long)str_len(payload));
+        /* Every stream byte: handed over, still in the conn, or not sent. */
+        test_link_assert_stream_rest(t_wire + t_wire_at, str_len(t_wire) - t_wire_at);
+        str_free(in);
+        str_free(payload);
+    }
+}
+END_TEST
+
+START_TEST(test_link_diskless_load_failure)
+{
+    t_diskless = 1;
+    t_load_len = 5;
+    test_link_drive(LINK_TRANSFER);
+    ck_assert_int_eq(test_link_dir_count(), 0);
+    t_wire = str_cat(t_wire, "0123456789012345678901234567890123456789");
+    test_link_feed_s("$EOF:" T_MARK "\r\nHELLO");
+    test_link_assert_failed("Failed trying to load the MASTER synchronization DB from socket: "
+                            "Replication stream EOF marker is broken");
+    ck_assert_str_eq(t_loaded, "HELLO");
+    ck_assert_int_eq(t_connected, 0);
+}
+END_TEST
+
 START_TEST(test_link_keepalive_defers_timeout)
 {
     test_link_drive(LINK_TRANSFER);
@@ -1035,6 +1137,8 @@ static Suite *test_link_suite(void)
     tcase_add_test(t, test_link_temp_file);
     tcase_add_test(t, test_link_loader_failure);
     tcase_add_test(t, test_link_keepalive_defers_timeout);
+    tcase_add_test(t, test_link_diskless_full_sync);
+    tcase_add_test(t, test_link_diskless_load_failure);
     TCase *f = suite_new_tcase(s, "failures", test_link_setup, test_link_teardown, 30);
     tcase_add_test(f, test_link_closed_each_state);
     tcase_add_test(f, test_link_timeout_each_state);
