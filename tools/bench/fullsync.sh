@@ -5,13 +5,16 @@
 # a fresh empty replica (--save ""), then the seconds from sending
 # REPLICAOF 127.0.0.1 <primary port> until the replica's INFO replication
 # shows master_link_status:up and its DBSIZE equals the primary's (polled
-# every 10 ms, given up after 120 s). Two rows: every server on its defaults
+# every 10 ms, given up after 120 s). Rows: every server on its defaults
 # (Redis 7.0 defaults to diskless sync, with repl-diskless-sync-delay 5;
 # tandem syncs through a disk RDB only), and every server given
-# --repl-diskless-sync no. Rounds alternate which implementation goes first;
+# --repl-diskless-sync no; then the same two with the replica given
+# --repl-diskless-load swapdb (it loads from the socket into a new dataset
+# while the old one serves). Rounds alternate which implementation goes first;
 # the figure is the median. A measurement, never a pass/fail test.
 #
-# Usage: tools/bench/fullsync.sh [rounds] [keys]   (ROUNDS, default 3; KEYS, default 1000000)
+# Usage: tools/bench/fullsync.sh [rounds] [keys]   (ROUNDS, default 3; KEYS, default 1000000;
+#        ROWS, default "defaults disk swapdb swapdb-disk")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -33,7 +36,7 @@ sync_secs() {
   redis-cli -p "$pport" debug populate "$keys" key 100 >/dev/null
   want=$(redis-cli -p "$pport" dbsize | tr -d '\r')
   [ "$want" -eq "$keys" ] || { echo "$impl primary holds $want keys" >&2; exit 1; }
-  start_one "$impl" "$@"
+  start_one "$impl" "$@" "${replica_args[@]}"
   rport_=$sport rpid=$spid
   t0=$(now_ns)
   redis-cli -p "$rport_" replicaof 127.0.0.1 "$pport" >/dev/null
@@ -54,9 +57,11 @@ sync_secs() {
 
 results="$work/results"
 : >"$results"
-for row in defaults disk; do
-  args=()
-  [ "$row" = disk ] && args=(--repl-diskless-sync no)
+rows=${ROWS:-defaults disk swapdb swapdb-disk}
+for row in $rows; do
+  args=() replica_args=()
+  case $row in *disk) args=(--repl-diskless-sync no) ;; esac
+  case $row in swapdb*) replica_args=(--repl-diskless-load swapdb) ;; esac
   for round in $(seq 1 "$rounds"); do
     if [ $((round % 2)) -eq 1 ]; then order="tandem redis"; else order="redis tandem"; fi
     for impl in $order; do
@@ -68,7 +73,7 @@ done
 
 echo "full sync: $keys keys of 100 bytes, REPLICAOF to link up + DBSIZE match, median of $rounds rounds"
 printf '%-30s %10s %10s %8s\n' row "tandem s" "redis s" ratio
-/usr/bin/python3 - "$results" <<'PY'
+/usr/bin/python3 - "$results" "$rows" <<'PY'
 import statistics
 import sys
 
@@ -76,8 +81,9 @@ rows = {}
 for line in open(sys.argv[1]):
     row, who, value = line.split("\t")
     rows.setdefault(row, {}).setdefault(who, []).append(float(value))
-labels = {"defaults": "defaults (redis diskless)", "disk": "--repl-diskless-sync no"}
-for row in ("defaults", "disk"):
+labels = {"defaults": "defaults (redis diskless)", "disk": "--repl-diskless-sync no",
+          "swapdb": "replica swapdb", "swapdb-disk": "replica swapdb, sync no"}
+for row in sys.argv[2].split():
     t = statistics.median(rows[row]["tandem"])
     r = statistics.median(rows[row]["redis"])
     print(f"{labels[row]:<30} {t:10.3f} {r:10.3f} {t / r if r else float('nan'):8.2f}")
