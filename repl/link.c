@@ -150,6 +150,7 @@ int link_error(repl_link *l, const char *fmt, ...)
  * over), buffered bytes, the temp file. */
 static void link_drop(repl_link *l)
 {
+    transfer_abort(l); /* first: a diskless stream lets go of the connection */
     if (l->conn) {
         conn_set_private(l->conn, NULL);
         conn_close(l->conn);
@@ -158,7 +159,6 @@ static void link_drop(repl_link *l)
     proto_lines_clear(&l->lines);
     str_clear(l->out);
     l->out_pos = 0;
-    transfer_abort(l);
 }
 
 /* Ends the attempt: logs and records the reason, counts it, and goes back

@@ -330,3 +330,10 @@ def test_keepalives_before_the_header_and_bytes_after_the_mark(make_tandem):
     assert one(replica, "DBSIZE") == 1002
     assert one(replica, "REPLICAOF", "NO", "ONE") == "OK"
     t.join(10)
+
+
+def test_no_async_loading_flags_match_redis(make_tandem, make_redis):
+    tandem, redis = make_tandem(), make_redis()
+    for name in ("replicaof", "slaveof", "sync", "psync", "save", "bgsave", "get", "debug"):
+        flags = [set(one(srv, "COMMAND", "INFO", name)[0][2]) for srv in (tandem, redis)]
+        assert (b"no_async_loading" in flags[0]) == (b"no_async_loading" in flags[1]), name
