@@ -571,6 +571,29 @@ START_TEST(test_db_swap_moves_contents_and_expiries)
 }
 END_TEST
 
+START_TEST(test_db_exchange_all_keeps_both_keyspaces)
+{
+    put(0, "old", "1");
+    put(3, "old3", "1");
+    db_keyspace *aside = db_detach_all(); /* an empty keyspace installed */
+    ck_assert_int_eq(db_size(0), 0);
+    put(0, "new", "2");
+    db_exchange_all(aside); /* the old one back; aside holds the new one */
+    ck_assert_ptr_nonnull(find(0, "old"));
+    ck_assert_ptr_nonnull(find(3, "old3"));
+    ck_assert_ptr_null(find(0, "new"));
+    put(1, "written while old", "3");
+    db_exchange_all(aside); /* the new one again, nothing lost or freed */
+    ck_assert_ptr_nonnull(find(0, "new"));
+    ck_assert_int_eq(db_size(1), 0);
+    db_exchange_all(aside);
+    ck_assert_int_eq(db_size(1), 1);
+    db_release_set(aside, 0);
+    ck_assert_int_eq(db_size(0), 1);
+    ck_assert_int_eq(db_count(), TEST_DBS);
+}
+END_TEST
+
 START_TEST(test_db_keys_survive_shrinking)
 {
     char key[32];
@@ -619,6 +642,7 @@ static Suite *test_db_suite(void)
     tcase_add_test(tc, test_db_flush_sync_releases_memory);
     tcase_add_test(tc, test_db_flush_async_releases_memory);
     tcase_add_test(tc, test_db_swap_moves_contents_and_expiries);
+    tcase_add_test(tc, test_db_exchange_all_keeps_both_keyspaces);
     tcase_add_test(tc, test_db_keys_survive_shrinking);
     return s;
 }

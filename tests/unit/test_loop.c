@@ -595,6 +595,31 @@ START_TEST(test_loop_hooks_once_per_iteration)
 }
 END_TEST
 
+/* A bounded wait ends at its bound without an event, and at once with one;
+ * the time events it was not asked for stay put. */
+START_TEST(test_loop_process_wait_bound)
+{
+    int p[2];
+    test_loop_pipe(p, 0);
+    ck_assert_int_eq(loop_add_file(tl, p[0], LOOP_READABLE, test_loop_del_own, NULL), 0);
+    loop_add_timer(tl, 0, test_loop_record_timer, (void *)(intptr_t)'T', NULL);
+    long long start = loop_now_ms();
+    ck_assert_int_eq(loop_process_wait(tl, LOOP_FILE_EVENTS, 30), 0);
+    long long took = loop_now_ms() - start;
+    ck_assert_int_ge(took, 29);
+    ck_assert_int_lt(took, TEST_LOOP_BOUND_MS);
+    ck_assert_int_eq(write(p[1], "x", 1), 1);
+    start = loop_now_ms();
+    ck_assert_int_eq(loop_process_wait(tl, LOOP_FILE_EVENTS, 5000), 1);
+    ck_assert_int_lt(loop_now_ms() - start, 2500);
+    ck_assert_int_eq(test_loop_nlog, 1);
+    ck_assert_int_eq(test_loop_log[0], p[0]);
+    ck_assert_int_eq(loop_process_wait(tl, LOOP_ALL_EVENTS, 0), 1); /* the timer */
+    ck_assert_int_eq(test_loop_last(), 'T');
+    test_loop_close(p);
+}
+END_TEST
+
 START_TEST(test_loop_run_until_stop)
 {
     int runs = 0;
@@ -645,6 +670,7 @@ static Suite *test_loop_suite(void)
     TCase *waits = suite_new_tcase(s, "waits", test_loop_setup, test_loop_teardown, 10);
     tcase_add_test(waits, test_loop_wakeup_from_thread);
     tcase_add_test(waits, test_loop_hooks_once_per_iteration);
+    tcase_add_test(waits, test_loop_process_wait_bound);
     tcase_add_test(waits, test_loop_run_until_stop);
     return s;
 }
