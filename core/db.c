@@ -420,17 +420,6 @@ static void db_free_set(void *arg)
     tfree(set);
 }
 
-void db_attach_all(db_keyspace *set)
-{
-    db_keyspace *current = tmalloc(sizeof(*current));
-    current->dbs = ks.dbs;
-    current->count = ks.count;
-    ks.dbs = set->dbs;
-    ks.count = set->count;
-    tfree(set);
-    db_free_set(current);
-}
-
 void db_exchange_all(db_keyspace *set)
 {
     db *dbs = ks.dbs;

@@ -101,11 +101,10 @@ int db_swap(int a, int b);
  * the old data comes back if the load fails (never good data for bad). */
 typedef struct db_keyspace db_keyspace;
 db_keyspace *db_detach_all(void);
-/* Puts a detached keyspace back, freeing the current one. */
-void db_attach_all(db_keyspace *set);
 /* Exchanges the installed keyspace with set, which then holds the one that
- * was installed; nothing is freed. A swapdb load keeps the new keyspace
- * installed while it stores keys and the old one while clients are served. */
+ * was installed; nothing is freed. A failed load puts the old data back this
+ * way; a swapdb load keeps the new keyspace installed while it stores keys
+ * and the old one while clients are served. */
 void db_exchange_all(db_keyspace *set);
 /* Frees a detached keyspace (async: in the background thread). */
 void db_release_set(db_keyspace *set, int async);

@@ -462,9 +462,11 @@ static void lastsave_command(client *c, const command *cmd)
 
 static command bgsave_commands[] = {
     {.name = "save", .proc = save_command, .arity = 1,
-     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server", .summary = "Synchronously save the dataset to disk", .since = "1.0.0"},
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server",
+     .summary = "Synchronously save the dataset to disk", .since = "1.0.0"},
     {.name = "bgsave", .proc = bgsave_command, .arity = -1,
-     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server", .summary = "Asynchronously save the dataset to disk", .since = "1.0.0"},
+     .flags = CMD_ADMIN | CMD_NOSCRIPT | CMD_NO_ASYNC_LOADING, .group = "server",
+     .summary = "Asynchronously save the dataset to disk", .since = "1.0.0"},
     {.name = "lastsave", .proc = lastsave_command, .arity = 1,
      .flags = CMD_LOADING | CMD_STALE | CMD_FAST, .group = "server",
      .summary = "Get the UNIX time stamp of the last successful save to disk", .since = "1.0.0"},
@@ -755,8 +757,8 @@ static str bgsave_info(str s, void *data)
         "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
         "rdb_saves:%lld\r\nrdb_last_cow_size:%zu\r\nrdb_last_load_keys_expired:%lld\r\n"
         "rdb_last_load_keys_loaded:%lld\r\n",
-        bg.loading, bg.async_loading, st->current_cow_peak, st->current_cow_size, cow_age, fork_perc,
-        running ? st->current_keys_done : 0, running ? bg.keys_total : 0,
+        bg.loading, bg.async_loading, st->current_cow_peak, st->current_cow_size, cow_age,
+        fork_perc, running ? st->current_keys_done : 0, running ? bg.keys_total : 0,
         call_get_stats()->dirty, running, bg.lastsave, bg.last_bgsave_ok ? "ok" : "err",
         bg.save_time_last, running && bg.save_time_start != -1 ? now - bg.save_time_start : -1,
         bg.saves, st->last_cow_size, bg.last_load_keys_expired, bg.last_load_keys_loaded);

@@ -57,8 +57,9 @@
  *
  * Invariants (link_check, after every change): NONE, CONNECT and CONNECTED
  * own no connection; CONNECTING to TRANSFER own one; only TRANSFER has a
- * temp file open, and only when it does not load from the connection. Every handler first checks that the state is its own, so
- * a late event or an extra cron tick does nothing. */
+ * temp file open, and only when it does not load from the connection.
+ * Every handler first checks that the state is its own, so a late event or
+ * an extra cron tick does nothing. */
 #include "repl/link_impl.h"
 
 #include <stdarg.h>
