@@ -10,10 +10,13 @@ replica's dir in the diskless modes (the folder is sampled during a slow
 load); swapdb: clients read the old value (no -LOADING, INFO loading:0 and
 async_loading:1) during a slow load and during a slow transfer, REPLICAOF and
 SAVE are refused with -LOADING meanwhile, and the new value answers after;
-a transfer cut mid-way (the primary killed, or CLIENT KILL TYPE replica)
-and a broken EOF mark leave the old dataset whole and the replica retries;
-on-empty-db with keys goes through the disk; the primary's newline
-keep-alives before the header still work. Every wait is bounded.
+a transfer cut mid-way (the primary killed, or CLIENT KILL TYPE replica),
+garbage, a short payload, a silent primary (repl-timeout) and a broken EOF
+mark leave the old dataset whole and the replica retries; on-empty-db with
+keys goes through the disk; the primary's newline keep-alives before the
+header, and stream bytes right after the mark, still work; the commands
+flagged no_async_loading are those of Redis. Every wait is bounded.
+A primary played by hand (a Python socket) makes the faults exact.
 """
 import os
 import signal
@@ -258,11 +261,11 @@ def test_swapdb_keeps_the_old_data_when_the_transfer_is_cut(make_tandem, make_re
 # ------------------------------------------------ a primary played by hand
 
 
-def fake_primary(rdb, mark_sent, keepalives=0):
+def fake_primary(body, keepalives=0, hang_up=False):
     """A listening socket that plays a diskless primary once: the handshake
-    replies, +FULLRESYNC, newline keep-alives, "$EOF:<mark>", the RDB, then
-    mark_sent. Returns (port, thread); the thread ends when the replica
-    closes the connection."""
+    replies, +FULLRESYNC, newline keep-alives, "$EOF:<mark>", then
+    body(mark). Then it hangs up, or waits for the replica to close the
+    connection. Returns (port, thread)."""
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(1)
@@ -284,7 +287,9 @@ def fake_primary(rdb, mark_sent, keepalives=0):
                     if b"PSYNC" not in data:
                         conn.sendall(b"+PONG\r\n" if b"PING" in data else b"+OK\r\n")
             conn.sendall(b"+FULLRESYNC " + b"f" * 40 + b" 0\r\n" + b"\n" * keepalives +
-                         b"$EOF:" + mark + b"\r\n" + rdb + mark_sent(mark))
+                         b"$EOF:" + mark + b"\r\n" + body(mark))
+            if hang_up:
+                return
             try:
                 while conn.recv(4096):
                     pass
@@ -307,11 +312,35 @@ def an_rdb(make_tandem):
 def test_swapdb_broken_eof_mark_keeps_the_old_data(make_tandem):
     rdb, _ = an_rdb(make_tandem)
     replica, old = replica_with_old_data(make_tandem)
-    port, t = fake_primary(rdb, lambda mark: b"b" * 40)
+    port, t = fake_primary(lambda mark: rdb + b"b" * 40)
     assert one(replica, "REPLICAOF", "127.0.0.1", port) == "OK"
     wait_until(lambda: failures(replica) > 0, SYNC_TIMEOUT,
                message=lambda: replica.read_log()[-3000:])
     assert "Replication stream EOF marker is broken" in repl(replica)["tandem_link_last_failure"]
+    assert digest(replica) == old
+    assert one(replica, "REPLICAOF", "NO", "ONE") == "OK"
+    t.join(10)
+
+
+@pytest.mark.parametrize("fault", ["garbage", "short payload", "silence"])
+def test_swapdb_bad_transfer_keeps_the_old_data(make_tandem, fault):
+    rdb, _ = an_rdb(make_tandem)
+    replica = make_tandem(DEBUG + ["--repl-diskless-load", "swapdb", "--repl-timeout", "2"])
+    assert one(replica, "SET", "k", "old") == "OK"
+    old = digest(replica)
+    half = rdb[:len(rdb) // 2]
+    bodies = {"garbage": lambda mark: rdb[:9] + b"\xfe\x00\x02garbage" * 100,
+              "short payload": lambda mark: half, "silence": lambda mark: half}
+    port, t = fake_primary(bodies[fault], hang_up=fault != "silence")
+    assert one(replica, "REPLICAOF", "127.0.0.1", port) == "OK"
+    wait_until(lambda: failures(replica) > 0, SYNC_TIMEOUT,
+               message=lambda: replica.read_log()[-3000:])
+    # The first failure's reason (the retries meet a closed port).
+    expected = {"garbage": ".* at offset 11", "short payload": ": Connection lost after",
+                "silence": ": Timeout receiving the RDB payload"}[fault]
+    replica.wait_for_log("Failed trying to load the MASTER synchronization DB from socket" +
+                         expected)
+    assert not async_loading(replica)
     assert digest(replica) == old
     assert one(replica, "REPLICAOF", "NO", "ONE") == "OK"
     t.join(10)
@@ -322,7 +351,7 @@ def test_keepalives_before_the_header_and_bytes_after_the_mark(make_tandem):
     replica, _ = replica_with_old_data(make_tandem)
     # The stream's first command arrives with the RDB and its mark.
     after = b"*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n"
-    port, t = fake_primary(rdb, lambda mark: mark + after, keepalives=5)
+    port, t = fake_primary(lambda mark: rdb + mark + after, keepalives=5)
     assert one(replica, "REPLICAOF", "127.0.0.1", port) == "OK"
     wait_until(lambda: one(replica, "GET", "after") == b"1", SYNC_TIMEOUT,
                message=lambda: replica.read_log()[-3000:])
