@@ -226,7 +226,7 @@ static int transfer_complete(repl_link *l, long long bytes)
     log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: Finished with success");
     str extra = t->extra;
     t->extra = str_empty();
-    transfer_abort(l); /* the file is loaded: remove it */
+    transfer_abort(l); /* loaded: the file goes, or the stream lets go */
     conn *c = link_hand_over(l, "full sync loaded");
     l->hooks.on_connected(l->hooks.priv, c, l->replid, l->offset, extra, str_len(extra));
     str_free(extra);
@@ -266,7 +266,6 @@ static int transfer_load_conn(repl_link *l)
         str_free(err);
         return LINK_AGAIN;
     }
-    t->read = (long long)rdb_stream_conn_received(&t->stream);
     if (rc != 0) {
         link_error(l, "Failed trying to load the MASTER synchronization DB from socket: %s",
                    err ? err : "unknown error");
