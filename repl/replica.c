@@ -251,13 +251,15 @@ static void replica_cache_myself(int db)
     link_set_cached_primary(rs.link, repl_get_replid(), repl_get_offset());
 }
 
-void replica_restore_history(const rdb_aux *aux)
+int replica_restore_history(const rdb_aux *aux)
 {
-    if (!rs.host || !aux->repl_id[0] || aux->repl_offset < 0) return;
+    if (!rs.host) return 0;
+    if (!aux->repl_id[0] || aux->repl_offset < 0) return 1;
     repl_restore(aux->repl_id, aux->repl_offset);
     replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
                              ? aux->repl_stream_db
                              : 0);
+    return 1;
 }
 
 /* REPLICAOF host port. From a primary, our own history is the cached

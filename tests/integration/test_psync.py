@@ -206,6 +206,39 @@ def test_info_backlog_fields_and_config(make_tandem):
     assert one(primary, "CONFIG", "GET", "repl-backlog-ttl") == [b"repl-backlog-ttl", b"1"]
 
 
+def restart_after_shutdown_save(primary, restored=True):
+    """SHUTDOWN SAVE writes the ID and offset in the dump (once a replica
+    attached); the primary comes back on the same port and dir, and loads
+    it."""
+    with raw_connect(primary.port) as s:
+        s.sendall(encode_command("SHUTDOWN", "SAVE"))
+        primary.wait_exit()
+    primary.start(PRIMARY_ARGS, port=primary.port)
+    assert ("Replication history restored from the dump" in primary.read_log()) == restored
+
+
+def test_restarted_primary_resyncs_partially(make_tandem):
+    primary, replica = tandem_pair(make_tandem)
+    replid = repl(primary)["master_replid"]
+    restart_after_shutdown_save(primary)
+    info = repl(primary)
+    assert info["master_replid"] == replid and info["repl_backlog_active"] == "1"
+    assert_same_data(primary, replica)
+    assert sync_stats(primary) == {"sync_full": 0, "sync_partial_ok": 1, "sync_partial_err": 0}
+    assert repl(replica)["tandem_link_partial_syncs"] == "1"
+    writes(primary, "after", 300)
+    assert_same_data(primary, replica)
+
+
+def test_restarted_primary_without_replicas_starts_a_new_history(make_tandem):
+    primary = make_tandem(PRIMARY_ARGS)
+    writes(primary, "alone", 10)
+    replid = repl(primary)["master_replid"]
+    restart_after_shutdown_save(primary, restored=False)
+    assert repl(primary)["master_replid"] != replid
+    assert one(primary, "GET", "alone:9") == b"v" * 20
+
+
 # ------------------------------------------------------------- interop
 
 
@@ -239,3 +272,15 @@ def test_tandem_replica_of_redis_resyncs_partially(make_tandem, make_redis):
     assert_same_data(primary, replica)
     assert sync_stats(primary)["sync_partial_ok"] == 2
     assert one(replica, "GET", "missed:299") == b"v" * 20
+
+
+def test_redis_replica_of_a_restarted_tandem_primary_resyncs_partially(make_tandem, make_redis):
+    primary = make_tandem(PRIMARY_ARGS)
+    writes(primary, "before", 500)
+    replica = make_redis(DEBUG + replicaof_args(primary))
+    assert_same_data(primary, replica)
+    restart_after_shutdown_save(primary)
+    assert_same_data(primary, replica)
+    assert sync_stats(primary) == {"sync_full": 0, "sync_partial_ok": 1, "sync_partial_err": 0}
+    writes(primary, "after", 300)
+    assert_same_data(primary, replica)
