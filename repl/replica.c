@@ -62,6 +62,8 @@ static struct {
 
 int replica_is_active(void) { return rs.host != NULL; }
 
+int replica_link_is_down(void) { return rs.host != NULL && !link_is_up(rs.link); }
+
 /* The offset of the last byte applied (Redis's reploff): the cached one
  * while the link is down. */
 static long long replica_applied_offset(void)

@@ -33,6 +33,9 @@ int replica_restore_history(const rdb_aux *aux);
 
 /* 1 while REPLICAOF host port is in effect. */
 int replica_is_active(void);
+/* 1 when this server is a replica whose link to its primary is not up: it
+ * has no stream to give replicas of its own (SYNC answers NOMASTERLINK). */
+int replica_link_is_down(void);
 
 /* The client layer's dispatch for the primary client: runs the command
  * through call_dispatch with keys never expiring meanwhile. */

@@ -19,8 +19,8 @@ equals the primary's master_repl_offset. Every wait is bounded.
 import os
 import signal
 
-from conftest import (RespReader, digest, encode_command, info_fields, one, raw_connect, repl,
-                      session, wait_until)
+from conftest import (RespReader, digest, encode_command, info_fields, one, raw_connect,
+                      recv_until_closed, repl, session, wait_until)
 
 DEBUG = ["--enable-debug-command", "yes"]
 PRIMARY_ARGS = DEBUG + ["--save", ""]
@@ -206,13 +206,18 @@ def test_info_backlog_fields_and_config(make_tandem):
     assert one(primary, "CONFIG", "GET", "repl-backlog-ttl") == [b"repl-backlog-ttl", b"1"]
 
 
+def shutdown_saving(srv):
+    with raw_connect(srv.port) as s:
+        s.sendall(encode_command("SHUTDOWN", "SAVE"))
+        assert recv_until_closed(s, timeout=30) == (b"", True)
+    assert srv.wait_exit(30) == 0
+
+
 def restart_after_shutdown_save(primary, restored=True):
     """SHUTDOWN SAVE writes the ID and offset in the dump (once a replica
     attached); the primary comes back on the same port and dir, and loads
     it."""
-    with raw_connect(primary.port) as s:
-        s.sendall(encode_command("SHUTDOWN", "SAVE"))
-        primary.wait_exit()
+    shutdown_saving(primary)
     primary.start(PRIMARY_ARGS, port=primary.port)
     assert ("Replication history restored from the dump" in primary.read_log()) == restored
 

@@ -9,10 +9,10 @@ takes its dump's replication ID and offset as its cached primary and
 resyncs partially. Datasets are compared with DEBUG DIGEST
 once the offsets are equal; every wait is bounded.
 """
-from test_psync import (DEBUG, PRIMARY_ARGS, assert_same_data, replicaof_args, sync_stats,
-                        writes)
+from test_psync import (DEBUG, PRIMARY_ARGS, assert_same_data, replicaof_args, shutdown_saving,
+                        sync_stats, wait_link_down, writes)
 
-from conftest import encode_command, one, raw_connect, recv_until_closed, repl
+from conftest import RespError, RespReader, encode_command, one, raw_connect, repl, wait_until
 
 
 def test_a_chain_forwards_the_primary_stream_with_the_same_offsets(make_tandem):
@@ -58,13 +58,6 @@ def test_the_other_replicas_resync_partially_with_a_promoted_one(make_tandem):
     assert repl(c)["master_replid"] == repl(b)["master_replid"]
 
 
-def shutdown_saving(srv):
-    with raw_connect(srv.port) as s:
-        s.sendall(encode_command("SHUTDOWN", "SAVE"))
-        assert recv_until_closed(s, timeout=30) == (b"", True)
-    assert srv.wait_exit(30) == 0
-
-
 def test_a_restarted_replica_resyncs_partially_from_its_dump(make_tandem):
     a = make_tandem(PRIMARY_ARGS)
     writes(a, "before", 300)
@@ -79,3 +72,26 @@ def test_a_restarted_replica_resyncs_partially_from_its_dump(make_tandem):
     assert repl(b)["master_replid"] == saved["master_replid"]
     assert one(b, "GET", "while-down:199") == b"v" * 20
     assert "Before turning into a replica, using my own master parameters" in b.read_log()
+
+
+def test_a_replica_without_its_primary_refuses_sync_with_nomasterlink(make_tandem):
+    a = make_tandem(PRIMARY_ARGS)
+    writes(a, "before", 300)
+    b = make_tandem(DEBUG + replicaof_args(a))
+    c = make_tandem(DEBUG + replicaof_args(b))
+    assert_same_data(a, c)
+    a.stop()
+    wait_link_down(b)
+    with raw_connect(b.port) as s:
+        reader = RespReader(s, 30)
+        s.sendall(encode_command("PSYNC", "?", -1))
+        reply = reader.read()
+    assert isinstance(reply, RespError)
+    assert str(reply) == "NOMASTERLINK Can't SYNC while not connected with my master"
+    # A replica of the cut-off one retries, visibly, until the chain is whole.
+    assert one(c, "CLIENT", "KILL", "TYPE", "master") == 1
+    wait_until(lambda: "NOMASTERLINK" in repl(c)["tandem_link_last_failure"], 30,
+               message=lambda: repl(c))
+    a.start(PRIMARY_ARGS, port=a.port)
+    writes(a, "back", 100)
+    assert_same_data(a, c)
