@@ -135,6 +135,26 @@ def test_cut_on_the_primary_resyncs_partially_with_the_missed_writes(make_tandem
     assert one(replica, "GET", "missed:399") == b"v" * 20
 
 
+def test_cuts_under_a_concurrent_write_load_resync_partially(make_tandem):
+    from test_repl_replica import LoadThread
+    primary, replica = tandem_pair(make_tandem, "--repl-backlog-size", "64mb")
+    load = LoadThread(primary.port, 60000, seed=11)
+    load.start()
+    for round in range(4):
+        partial = int(repl(replica)["tandem_link_partial_syncs"])
+        if round % 2 == 0:
+            assert one(replica, "CLIENT", "KILL", "TYPE", "master") == 1
+        else:
+            assert one(primary, "CLIENT", "KILL", "TYPE", "replica") == 1
+        wait_until(lambda: int(repl(replica)["tandem_link_partial_syncs"]) == partial + 1,
+                   SYNC_TIMEOUT, message=describe(primary, replica))
+    load.finish()
+    one(primary, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    assert_same_data(primary, replica)
+    stats = sync_stats(primary)
+    assert stats["sync_full"] == 1 and stats["sync_partial_ok"] == 4, stats
+
+
 def test_cut_longer_than_the_backlog_falls_back_to_a_full_sync(make_tandem):
     primary, replica = tandem_pair(make_tandem, "--repl-backlog-size", "16kb")
     kill_primary_side_while_stopped(primary, replica,

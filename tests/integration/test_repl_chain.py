@@ -34,6 +34,22 @@ def test_a_chain_forwards_the_primary_stream_with_the_same_offsets(make_tandem):
     assert one(c, "GET", "cut:299") == b"v" * 20
 
 
+def test_a_chain_stays_equal_under_a_concurrent_write_load(make_tandem):
+    from test_repl_replica import LoadThread
+    a = make_tandem(PRIMARY_ARGS)
+    b = make_tandem(DEBUG + replicaof_args(a))
+    c = make_tandem(DEBUG + replicaof_args(b))
+    load = LoadThread(a.port, 40000, seed=12)
+    load.start()
+    wait_until(lambda: repl(c)["master_link_status"] == "up", 60, message=lambda: repl(c))
+    assert one(c, "CLIENT", "KILL", "TYPE", "master") == 1
+    load.finish()
+    one(a, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    assert_same_data(a, b)
+    assert_same_data(a, c)
+    assert repl(c)["master_repl_offset"] == repl(a)["master_repl_offset"]
+
+
 def test_the_other_replicas_resync_partially_with_a_promoted_one(make_tandem):
     a = make_tandem(PRIMARY_ARGS)
     writes(a, "before", 300)
