@@ -256,11 +256,16 @@ static void replica_cache_myself(int db)
 int replica_restore_history(const rdb_aux *aux)
 {
     if (!rs.host) return 0;
-    if (!aux->repl_id[0] || aux->repl_offset < 0) return 1;
-    repl_restore(aux->repl_id, aux->repl_offset);
-    replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
-                             ? aux->repl_stream_db
-                             : 0);
+    if (aux->repl_id[0] && aux->repl_offset >= 0) {
+        repl_restore(aux->repl_id, aux->repl_offset);
+        replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
+                                 ? aux->repl_stream_db
+                                 : 0);
+    }
+    /* Connect now, not at the first cron tick: a restarted replica is back
+     * as soon as its dump is loaded. */
+    replica_configure_link();
+    link_start(rs.link, rs.host, rs.port);
     return 1;
 }
 

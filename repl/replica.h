@@ -28,7 +28,8 @@ void replica_init(loop *l, const long long *listening_port);
 
 /* At start-up, after the dump loaded: a replica whose dump carries the
  * replication ID and offset (aux) takes them as its cached primary, for a
- * partial resync. 1 when this server is a replica, 0 otherwise. */
+ * partial resync; a replica then connects at once. 1 when this server is
+ * a replica, 0 otherwise. */
 int replica_restore_history(const rdb_aux *aux);
 
 /* 1 while REPLICAOF host port is in effect. */
