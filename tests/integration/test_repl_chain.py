@@ -111,3 +111,20 @@ def test_a_replica_without_its_primary_refuses_sync_with_nomasterlink(make_tande
     a.start(PRIMARY_ARGS, port=a.port)
     writes(a, "back", 100)
     assert_same_data(a, c)
+
+
+def test_the_old_primary_rejoins_the_promoted_one_partially(make_tandem):
+    """A failover both ways: B promoted, A (the old primary, with its data
+    and offset) turned into B's replica resyncs partially, then B writes
+    reach A."""
+    a = make_tandem(PRIMARY_ARGS)
+    writes(a, "before", 300)
+    b = make_tandem(DEBUG + replicaof_args(a))
+    assert_same_data(a, b)
+    assert one(b, "REPLICAOF", "NO", "ONE") == "OK"
+    assert one(a, "REPLICAOF", "127.0.0.1", b.port) == "OK"
+    writes(b, "after", 200)
+    assert_same_data(b, a)
+    assert sync_stats(b)["sync_partial_ok"] == 1 and sync_stats(b)["sync_full"] == 0
+    assert repl(a)["tandem_link_partial_syncs"] == "1"
+    assert one(a, "GET", "after:199") == b"v" * 20
