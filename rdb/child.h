@@ -20,6 +20,9 @@ typedef int child_body_fn(void *priv);
 typedef void child_done_fn(int exitcode, int bysignal, void *priv);
 
 void child_set_done_handler(enum child_type type, child_done_fn *done, void *priv);
+/* Runs first in every new child: the composition root closes there what a
+ * child must not hold (the listening sockets). */
+void child_set_after_fork_hook(void (*fn)(void));
 /* Forks a child of a type running body(priv). 0 in the parent, or -1 with
  * *err when a child is already running or fork failed. In the child, the
  * body runs and the process exits with its return value (never returns). */
