@@ -39,6 +39,7 @@
 #include "net/sock.h"
 #include "rdb/bgsave.h"
 #include "rdb/child.h"
+#include "rdb/diskless.h"
 #include "rdb/dump.h"
 #include "repl/repl.h"
 #include "repl/replica.h"
@@ -799,6 +800,7 @@ static void server_register_modules(void)
     command_register_all(server_commands);
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);
+    diskless_init(server.loop);
     replica_init(server.loop, &server.port);
     call_add_gate(replica_gate, NULL);
     bgsave_set_aux_provider(server_rdb_aux);

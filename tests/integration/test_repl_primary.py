@@ -26,7 +26,8 @@ from conftest import (digest, one, repl, RespError, RespReader, encode_command, 
                       recv_until_closed, same_replies, session, wait_until)
 
 DEBUG = ["--enable-debug-command", "yes"]
-PRIMARY_ARGS = DEBUG + ["--save", ""]
+# The RDB through a file on disk: test_diskless.py covers the diskless sync.
+PRIMARY_ARGS = DEBUG + ["--save", "", "--repl-diskless-sync", "no"]
 SYNC_TIMEOUT = 60
 REDIS_CHECK_RDB = "/usr/bin/redis-check-rdb"
 
