@@ -142,7 +142,8 @@ static void diskless_finish(const char *why)
 }
 
 /* CHILD_REPL's done handler. A child that succeeded may end before the
- * parent has read all of the pipe: the end waits for the EOF then. */
+ * parent has read all of the pipe: the end waits for the EOF then, unless
+ * no target is left to read it for (a child killed just after it ended). */
 static void diskless_child_done(int exitcode, int bysignal, void *priv)
 {
     (void)priv;
@@ -157,8 +158,8 @@ static void diskless_child_done(int exitcode, int bysignal, void *priv)
     if (!dl.stats.active) return;
     if (!dl.child_ok)
         diskless_finish(bysignal ? "the child was killed" : "the child failed");
-    else if (dl.eof)
-        diskless_finish(NULL);
+    else if (dl.eof || dl.live == 0)
+        diskless_finish("no replica left");
 }
 
 /* A target is gone: when none is left there is no one to send to. */
