@@ -3,10 +3,12 @@ goes from a forked child straight to the replicas' sockets, framed as
 "$EOF:<40 characters>\\r\\n", the RDB, the same 40 characters.
 
 A tandem replica of 100,000 keys (equal digests; the primary's dump file is
-left as it was); two replicas gathered into one fork by
-repl-diskless-sync-delay, and by repl-diskless-sync-max-replicas at once; a
-replica killed mid-transfer leaves the other one to finish, and the last one
-killed ends the child; writes made during the transfer reach the replica;
+left as it was); three replicas (two tandem, one redis-server) gathered into
+one fork by repl-diskless-sync-delay, and two by
+repl-diskless-sync-max-replicas at once; a replica killed mid-transfer, or
+one that stops reading (dropped after repl-timeout), leaves the other one to
+finish, and the last one killed ends the child; writes made during the
+transfer reach the replica;
 Debian's redis-server 7.0 as a replica of a diskless tandem primary; on a
 raw connection, the EOF framing with a valid RDB, the stream held until the
 first REPLCONF ACK, the disk's $<len> framing for a replica that did not
@@ -153,7 +155,7 @@ def test_tandem_replica_of_100000_keys_leaves_the_dump_alone(make_tandem):
     wait_equal(primary, replica)
 
 
-def test_replicas_within_the_delay_share_one_fork(make_tandem):
+def test_three_replicas_within_the_delay_share_one_fork(make_tandem, make_redis):
     primary = make_tandem(DISKLESS + ["--repl-diskless-sync-delay", 5])
     one(primary, "DEBUG", "POPULATE", 2000)
     forks = total_forks(primary)
@@ -161,9 +163,10 @@ def test_replicas_within_the_delay_share_one_fork(make_tandem):
     wait_states(primary, ["wait_bgsave"], first)
     assert "Delay next BGSAVE for diskless SYNC" in primary.read_log()
     second = make_tandem(DEBUG + replicaof(primary))
-    wait_states(primary, ["wait_bgsave", "wait_bgsave"], first, second)
+    third = make_redis(DEBUG + replicaof(primary))
+    wait_states(primary, ["wait_bgsave"] * 3, first, second, third)
     assert total_forks(primary) == forks
-    wait_equal(primary, first, second)
+    wait_equal(primary, first, second, third)
     assert total_forks(primary) == forks + 1
     assert diskless_info(primary)["syncs"] == 1
 
