@@ -12,7 +12,7 @@ transfer reach the replica;
 Debian's redis-server 7.0 as a replica of a diskless tandem primary; on a
 raw connection, the EOF framing with a valid RDB, the stream held until the
 first REPLCONF ACK, the disk's $<len> framing for a replica that did not
-announce capa eof, and rdb-only. Every wait is bounded; slow transfers come
+announce capa eof (and for every replica waiting with it), and rdb-only. Every wait is bounded; slow transfers come
 from the rdb-key-save-delay test knob, never from a sleep.
 """
 import hashlib
@@ -102,10 +102,17 @@ def raw_full_sync(port, *replconf):
         assert reader.command("REPLCONF", replconf[i], replconf[i + 1]) == "OK"
     s.sendall(encode_command("PSYNC", "?", -1))
     stream = Stream(s)
-    line = stream.line()
+    return s, stream, fullresync_offset(stream)
+
+
+def fullresync_offset(stream):
+    """Reads +FULLRESYNC (after any keep-alive newline); returns its offset."""
+    line = b""
+    while not line:
+        line = stream.line()
     m = re.fullmatch(rb"\+FULLRESYNC ([0-9a-f]{40}) (\d+)", line)
     assert m, f"unexpected PSYNC reply {line!r}"
-    return s, stream, int(m.group(2))
+    return int(m.group(2))
 
 
 def file_state(path):
@@ -306,6 +313,25 @@ def test_a_replica_without_capa_eof_gets_the_disk_framing(make_tandem):
         cmds, _ = stream.commands(2)
         assert cmds == [[b"SELECT", b"0"], [b"SET", b"k", b"v"]]
     assert total_forks(primary) == forks + 1
+    assert "Starting BGSAVE for SYNC with target: disk" in primary.read_log()
+    assert diskless_info(primary)["syncs"] == 0
+
+
+def test_one_waiting_replica_without_capa_eof_sends_all_through_the_disk(make_tandem):
+    primary = make_tandem(DISKLESS + ["--repl-diskless-sync-delay", 3600])
+    one(primary, "DEBUG", "POPULATE", 1000)
+    first = raw_connect(primary.port, timeout=30)
+    with first:
+        reader = RespReader(first, 30)
+        assert reader.command("REPLCONF", "capa", "eof") == "OK"
+        first.sendall(encode_command("PSYNC", "?", -1))
+        wait_states(primary, ["wait_bgsave"])
+        s, stream, _ = raw_full_sync(primary.port, "capa", "psync2")
+        with s:
+            assert_whole_rdb(stream.bulk_payload())
+        first_stream = Stream(first)
+        fullresync_offset(first_stream)
+        assert_whole_rdb(first_stream.bulk_payload())
     assert "Starting BGSAVE for SYNC with target: disk" in primary.read_log()
     assert diskless_info(primary)["syncs"] == 0
 
