@@ -126,8 +126,9 @@ const char *primary_name(const primary_replica *p, char *buf, size_t len);
 const char *primary_ip(const primary_replica *p, char *buf, size_t len);
 
 /* SYNC and refused PSYNC: p becomes a replica waiting for a BGSAVE, which
- * is shared when one running for another replica can serve it, else
- * started (or started later, when another child runs). */
+ * is shared when one to disk running for another replica can serve it,
+ * else started by primary_start_pending (later when another child runs,
+ * or when the diskless delay has not passed). */
 void primary_full_sync(repl *r, primary_replica *p);
 /* WAIT_BGSAVE_START -> WAIT_BGSAVE_END: +FULLRESYNC <replid> <offset>
  * (unless p came with SYNC), and a SELECT before the next write. 0, or -1
