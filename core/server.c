@@ -850,7 +850,7 @@ int server_init(void)
     log_msg(LOG_NOTICE, "Server initialized");
     rdb_aux aux;
     if (bgsave_load_at_startup(&aux) == -1) return -1;
-    replica_restore_history(&aux);
+    if (!replica_restore_history(&aux)) repl_restore_primary(&aux);
     return 0;
 }
 

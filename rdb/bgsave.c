@@ -96,6 +96,8 @@ static struct bgsave {
     uint64_t loading_total, loading_done;
     long long load_log_ms, load_keys_seen;
     long long last_load_keys_loaded, last_load_keys_expired;
+    void (*load_tick)(void *data); /* once a second while loading */
+    void *load_tick_data;
 
     void (*aux_provider)(rdb_aux *aux);
     bgsave_done_fn *done_hook;
@@ -498,9 +500,9 @@ static void bgsave_load_serve(void)
                               LOOP_CALL_AFTER_SLEEP);
 }
 
-/* Called by the loader every ~2 MB: a progress line every second, the
- * clients served, and the key-load-delay sleep, in slices with the clients
- * served between them. total is 0 when unknown. */
+/* Called by the loader every ~2 MB: a progress line (and the caller's tick)
+ * every second, the clients served, and the key-load-delay sleep, in slices
+ * with the clients served between them. total is 0 when unknown. */
 static void bgsave_load_progress(uint64_t done, uint64_t total, void *priv)
 {
     (void)priv;
@@ -511,6 +513,7 @@ static void bgsave_load_progress(uint64_t done, uint64_t total, void *priv)
         bg.load_log_ms = now;
         log_msg(LOG_NOTICE, "Loading RDB: %d%% (%llu MB)", total ? (int)(done * 100 / total) : 0,
                 (unsigned long long)(done >> 20));
+        if (bg.load_tick) bg.load_tick(bg.load_tick_data);
     }
     long long us = bgsave_load_delay_us();
     for (;;) {
@@ -522,38 +525,58 @@ static void bgsave_load_progress(uint64_t done, uint64_t total, void *priv)
     }
 }
 
-/* Loads dbfilename in place of the dataset, which comes back unless the
- * load succeeds. 0 loaded (its aux fields in *aux when aux is not NULL),
- * 1 no file, -1 with *err. */
-static int bgsave_load(str *err, rdb_aux *aux)
+/* Loads path in place of the dataset, which comes back unless the load
+ * succeeds. 0 loaded, 1 no file, -1 with *err. */
+static int bgsave_load_path(const char *path, int skip_expired, rdb_load_info *info, str *err)
 {
     db_keyspace *old = db_detach_all();
     rdb_load_opts opts = {.verify_checksum = bg.checksum,
-                          .skip_expired = 1,
+                          .skip_expired = skip_expired,
                           .store = 1,
                           .progress = bgsave_load_progress};
-    rdb_load_info info;
-    memset(&info, 0, sizeof(info));
+    memset(info, 0, sizeof(*info));
     bg.loading = 1;
     bg.loading_start = (long long)time(NULL);
     struct stat file;
-    bg.loading_total = stat(bg.dbfilename, &file) == 0 ? (uint64_t)file.st_size : 0;
+    bg.loading_total = stat(path, &file) == 0 ? (uint64_t)file.st_size : 0;
     bg.loading_done = 0;
     bg.load_log_ms = loop_now_ms();
     bg.load_keys_seen = 0;
-    int rc = rdb_load_file(bg.dbfilename, &opts, &info, err);
+    int rc = rdb_load_file(path, &opts, info, err);
     bg.loading = 0;
     if (rc != 0) {
         db_attach_all(old);
         return rc;
     }
-    db_release_set(old, 0);
-    if (aux) *aux = info.aux;
+    db_release_set(old, 1);
     log_msg(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.",
-            info.keys_loaded, info.keys_expired);
-    bg.last_load_keys_loaded = info.keys_loaded;
-    bg.last_load_keys_expired = info.keys_expired;
+            info->keys_loaded, info->keys_expired);
+    bg.last_load_keys_loaded = info->keys_loaded;
+    bg.last_load_keys_expired = info->keys_expired;
     return 0;
+}
+
+/* The dump file in place of the dataset; its aux fields in *aux when aux is
+ * not NULL. As bgsave_load_path. */
+static int bgsave_load(str *err, rdb_aux *aux)
+{
+    rdb_load_info info;
+    int rc = bgsave_load_path(bg.dbfilename, 1, &info, err);
+    if (rc == 0 && aux) *aux = info.aux;
+    return rc;
+}
+
+int bgsave_load_for_replication(const char *path, void (*tick)(void *data), void *tick_data,
+                                rdb_load_info *info, str *err)
+{
+    bg.serve_events = 1;
+    bg.load_tick = tick;
+    bg.load_tick_data = tick_data;
+    int rc = bgsave_load_path(path, 0, info, err);
+    bg.serve_events = 0;
+    bg.load_tick = NULL;
+    if (rc == 1) *err = str_new("the RDB file vanished");
+    return rc == 0 ? 0 : -1;
 }
 
 int bgsave_load_at_startup(rdb_aux *aux)

@@ -12,6 +12,7 @@
 
 #include "core/loop.h"
 #include "net/client.h"
+#include "rdb/load.h"
 #include "rdb/save.h"
 
 /* Registers the directives. Call before config_register_redis_unimplemented(),
@@ -46,6 +47,13 @@ void bgsave_set_done_hook(bgsave_done_fn *fn, void *data);
  * (unknown without a file). 0, or -1 after logging the fatal error: the
  * caller exits with status 1, the file left as it was. */
 int bgsave_load_at_startup(rdb_aux *aux);
+/* A replica's full sync: loads path in place of the dataset, serving
+ * clients meanwhile as at start-up (-LOADING replies, INFO answers). Keys
+ * already expired are kept (the primary's DELs remove them); the old
+ * dataset comes back unless the whole file loads. tick (may be NULL) runs
+ * about once a second during the load. 0, or -1 with *err. */
+int bgsave_load_for_replication(const char *path, void (*tick)(void *data), void *tick_data,
+                                rdb_load_info *info, str *err);
 /* DEBUG RELOAD [NOSAVE]: saves, then loads the file in place of the dataset
  * (which comes back if the load fails); replies to c. */
 void bgsave_debug_reload(client *c);

@@ -131,6 +131,10 @@ const char *link_last_failure(const repl_link *l);
  * and tandem_last_full_sync_* fields. */
 str link_info(const repl_link *l, str s, long long now_ms);
 
+/* While the received RDB loads: a newline to the primary, so that a long
+ * load does not look like a dead replica (as Redis's replicas do). */
+void link_transfer_keepalive(repl_link *l);
+
 /* A new str holding REPLCONF ACK offset, for the caller to send through the
  * primary client once a second while CONNECTED. */
 str link_ack_command(long long offset);

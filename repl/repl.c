@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/log.h"
 #include "core/util.h"
 #include "rdb/diskless.h"
 #include "repl/primary.h"
@@ -131,6 +132,17 @@ void repl_restore(const char *replid, long long offset)
     psync_clear_replid2(&state);
     state.offset = offset;
     state.has_history = 1;
+}
+
+void repl_restore_primary(const rdb_aux *aux)
+{
+    if (!aux->repl_id[0] || aux->repl_offset < 0) return;
+    repl_restore(aux->repl_id, aux->repl_offset);
+    psync_make_backlog(&state);
+    log_msg(LOG_NOTICE,
+            "Replication history restored from the dump: ID '%s' up to offset %lld; its "
+            "replicas may resync partially",
+            state.replid, state.offset);
 }
 
 void repl_change_replid(const char *replid)

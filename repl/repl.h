@@ -99,6 +99,11 @@ void repl_adopt_primary(const char *replid, long long offset);
 /* At start-up, a dump's ID and offset (a replica's): our history, with no
  * secondary ID. */
 void repl_restore(const char *replid, long long offset);
+/* At start-up on a primary, a dump that carries an ID and offset (saved
+ * while it had replicas): that history is ours again, with an empty backlog
+ * from offset + 1, so that its replicas, caught up before the restart,
+ * resync partially. Nothing when the dump has no ID. */
+void repl_restore_primary(const rdb_aux *aux);
 /* +CONTINUE under a new ID (the primary was promoted): the old ID stays
  * valid up to the current offset as the secondary one. */
 void repl_change_replid(const char *replid);

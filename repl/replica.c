@@ -29,6 +29,7 @@
 #include "net/conn.h"
 #include "net/output.h"
 #include "net/resp_parse.h"
+#include "rdb/bgsave.h"
 #include "rdb/load.h"
 #include "repl/link.h"
 #include "repl/proto.h"
@@ -60,6 +61,8 @@ static struct {
 /* ------------------------------------------------------------ helpers */
 
 int replica_is_active(void) { return rs.host != NULL; }
+
+int replica_link_is_down(void) { return rs.host != NULL && !link_is_up(rs.link); }
 
 /* The offset of the last byte applied (Redis's reploff): the cached one
  * while the link is down. */
@@ -216,26 +219,23 @@ static conn *replica_new_conn(void *priv)
     return conn_create_socket(rs.loop);
 }
 
+static void replica_load_tick(void *data)
+{
+    (void)data;
+    link_transfer_keepalive(rs.link);
+}
+
 /* All or nothing: the old dataset comes back unless the whole file loads.
- * Keys already expired are kept: the primary's DELs remove them. */
+ * Clients get -LOADING meanwhile. */
 static int replica_load_rdb(void *priv, const char *path, str *err)
 {
     (void)priv;
-    db_keyspace *old = db_detach_all();
-    rdb_load_opts opts = {.verify_checksum = 1, .skip_expired = 0, .store = 1};
     rdb_load_info info;
-    memset(&info, 0, sizeof(info));
-    int rc = rdb_load_file(path, &opts, &info, err);
-    if (rc != 0) {
-        db_attach_all(old);
-        if (!*err) *err = str_new("the RDB file vanished");
+    if (bgsave_load_for_replication(path, replica_load_tick, NULL, &info, err) != 0) {
         log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: the previous dataset is kept");
         return -1;
     }
-    db_release_set(old, 1);
     rs.loaded = info.aux;
-    log_msg(LOG_NOTICE, "Done loading RDB, keys loaded: %lld, keys expired: %lld.",
-            info.keys_loaded, info.keys_expired);
     return 0;
 }
 
@@ -253,13 +253,20 @@ static void replica_cache_myself(int db)
     link_set_cached_primary(rs.link, repl_get_replid(), repl_get_offset());
 }
 
-void replica_restore_history(const rdb_aux *aux)
+int replica_restore_history(const rdb_aux *aux)
 {
-    if (!rs.host || !aux->repl_id[0] || aux->repl_offset < 0) return;
-    repl_restore(aux->repl_id, aux->repl_offset);
-    replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
-                             ? aux->repl_stream_db
-                             : 0);
+    if (!rs.host) return 0;
+    if (aux->repl_id[0] && aux->repl_offset >= 0) {
+        repl_restore(aux->repl_id, aux->repl_offset);
+        replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
+                                 ? aux->repl_stream_db
+                                 : 0);
+    }
+    /* Connect now, not at the first cron tick: a restarted replica is back
+     * as soon as its dump is loaded. */
+    replica_configure_link();
+    link_start(rs.link, rs.host, rs.port);
+    return 1;
 }
 
 /* REPLICAOF host port. From a primary, our own history is the cached

@@ -190,6 +190,9 @@ static int transfer_load(repl_link *l)
     str err = NULL;
     log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
     log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory");
+    /* Clients are served while the file loads: the stream that follows the
+     * payload waits in the socket until the hand-over. */
+    conn_set_read_handler(l->conn, NULL);
     int rc = l->hooks.load_rdb(l->hooks.priv, l->xfer.path, &err);
     if (rc != 0)
         link_error(l, "Failed trying to load the MASTER synchronization DB from disk: %s",
@@ -220,6 +223,11 @@ static int transfer_finish(repl_link *l)
     l->hooks.on_connected(l->hooks.priv, c, l->replid, l->offset, extra, str_len(extra));
     str_free(extra);
     return LINK_OK;
+}
+
+void link_transfer_keepalive(repl_link *l)
+{
+    if (l->state == LINK_TRANSFER && l->xfer.done && l->conn) (void)conn_write(l->conn, "\n", 1);
 }
 
 int transfer_receive(repl_link *l)

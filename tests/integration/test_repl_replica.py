@@ -184,6 +184,26 @@ def test_stream_under_write_load(make_tandem):
     assert_same_data(primary, replica)
 
 
+def test_clients_get_loading_while_the_replica_loads(make_tandem):
+    """The load of a full sync does not stop the event loop: clients get
+    -LOADING and INFO shows the progress, then the dataset answers."""
+    primary = tandem_primary(make_tandem, "--rdbcompression", "no")
+    # 9 MB: the loader reports every 2 MB, and sleeps 100 us a key there
+    # (about 3 s in all), serving clients between slices.
+    assert one(primary, "DEBUG", "POPULATE", 30000, "key", 300) == "OK"
+    replica = make_tandem(DEBUG + ["--key-load-delay", "100"])
+    assert one(replica, "SET", "old", "1") == "OK"
+    assert one(replica, "REPLICAOF", "127.0.0.1", primary.port) == "OK"
+    wait_until(lambda: info_fields(replica, "persistence").get("loading") == "1", SYNC_TIMEOUT,
+               interval=0.01, message=describe(primary, replica))
+    reply = one(replica, "GET", "key:1")
+    assert isinstance(reply, RespError) and str(reply).startswith("LOADING"), reply
+    assert repl(replica)["master_sync_in_progress"] == "1"
+    assert_same_data(primary, replica)
+    assert one(replica, "GET", "old") is None
+    assert info_fields(replica, "persistence")["loading"] == "0"
+
+
 def test_expired_keys_wait_for_the_primary(make_tandem):
     primary = tandem_primary(make_tandem)
     replica = tandem_replica(make_tandem, primary)
