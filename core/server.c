@@ -39,6 +39,7 @@
 #include "net/sock.h"
 #include "rdb/bgsave.h"
 #include "rdb/child.h"
+#include "rdb/diskless.h"
 #include "rdb/dump.h"
 #include "repl/repl.h"
 #include "repl/replica.h"
@@ -808,6 +809,7 @@ static void server_register_modules(void)
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);
     child_set_after_fork_hook(server_close_listeners_in_child);
+    diskless_init(server.loop);
     replica_init(server.loop, &server.port);
     call_add_gate(replica_gate, NULL);
     bgsave_set_aux_provider(server_rdb_aux);

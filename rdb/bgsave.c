@@ -345,6 +345,17 @@ int bgsave_start_for_replication(void)
     return bgsave_start();
 }
 
+int bgsave_settings_for_replication(rdb_aux *aux, rdb_save_opts *opts)
+{
+    if (bg.loading) return -1;
+    bgsave_job job;
+    bgsave_prepare_job(&job);
+    bg.keys_total = bgsave_total_keys();
+    *aux = job.aux;
+    *opts = job.opts;
+    return 0;
+}
+
 /* ---------- the cron: save points, scheduled saves ---------- */
 
 /* Notes when the child's reports last changed the figures, for
@@ -667,7 +678,6 @@ static str bgsave_info(str s, void *data)
     (void)data;
     const child_stats *st = child_get_stats();
     int running = child_running() != CHILD_NONE;
-    long long now = (long long)time(NULL);
     double fork_perc = bg.keys_total && running
                            ? (double)st->current_keys_done / (double)bg.keys_total * 100
                            : 0;
@@ -685,7 +695,7 @@ static str bgsave_info(str s, void *data)
         bg.loading, st->current_cow_peak, st->current_cow_size, cow_age, fork_perc,
         running ? st->current_keys_done : 0, running ? bg.keys_total : 0,
         call_get_stats()->dirty, running, bg.lastsave, bg.last_bgsave_ok ? "ok" : "err",
-        bg.save_time_last, running && bg.save_time_start != -1 ? now - bg.save_time_start : -1,
+        bg.save_time_last, running ? (loop_now_ms() - st->start_ms) / 1000 : -1,
         bg.saves, st->last_cow_size, bg.last_load_keys_expired, bg.last_load_keys_loaded);
     s = str_cat(s, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
                    "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n"

@@ -1,5 +1,6 @@
 /* child.h: the one owner of fork(). One background child at a time, by
- * type (an RDB save to disk; later, an RDB sent to replicas). The child
+ * type (an RDB save to disk; an RDB sent to replicas' sockets, through
+ * rdb/diskless). The child
  * runs a body function and reports progress and copy-on-write bytes to the
  * parent through a pipe. serverCron calls child_poll(), a waitpid with
  * WNOHANG: when the child has ended, the done handler of its type runs with
@@ -11,6 +12,7 @@
 
 #include "core/str.h"
 
+/* CHILD_RDB: BGSAVE to disk; CHILD_REPL: RDB to replica sockets. */
 enum child_type { CHILD_NONE = 0, CHILD_RDB, CHILD_REPL, CHILD_TYPES };
 
 /* Runs in the child; its return value is the exit code (0 success). */

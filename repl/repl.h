@@ -1,7 +1,7 @@
 /* repl.h: the replication state of this server and the entry points the
  * composition root wires: the directives (repl-timeout,
- * repl-ping-replica-period, repl-diskless-sync, repl-backlog-size,
- * repl-backlog-ttl), the commands (SYNC, PSYNC, REPLCONF, ROLE), the propagate hook that turns each
+ * repl-ping-replica-period, repl-diskless-sync and its -delay and
+ * -max-replicas, repl-backlog-size, repl-backlog-ttl), the commands (SYNC, PSYNC, REPLCONF, ROLE), the propagate hook that turns each
  * write into the replication stream, the once-a-second cron hook, the hook
  * told when a background save ends, the client layer's on_free, the RDB aux
  * fields and INFO replication. The replica role (repl/replica.h) reads and
@@ -33,7 +33,9 @@ typedef struct repl {
     long long ping_period_s; /* repl-ping-replica-period */
     long long backlog_size;  /* repl-backlog-size */
     long long backlog_ttl_s; /* repl-backlog-ttl: 0 keeps the backlog forever */
-    int diskless_sync;       /* repl-diskless-sync: accepted; syncs go through disk */
+    int diskless_sync;       /* repl-diskless-sync: the RDB straight to the sockets */
+    long long diskless_delay_s;     /* repl-diskless-sync-delay: wait for more replicas */
+    long long diskless_max_replicas; /* repl-diskless-sync-max-replicas: 0 no limit */
 
     /* The stream. */
     char replid[REPL_ID_LEN + 1];  /* master_replid */
