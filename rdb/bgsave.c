@@ -635,7 +635,7 @@ void bgsave_debug_reload(client *c)
 
 /* ---------- shutdown ---------- */
 
-int bgsave_prepare_shutdown(int flags)
+static int bgsave_shutdown_save(int flags)
 {
     if (child_running() != CHILD_NONE) {
         log_msg(LOG_WARNING, "There is a child saving an .rdb. Killing it!");
@@ -654,6 +654,14 @@ int bgsave_prepare_shutdown(int flags)
     log_msg(LOG_WARNING, "Error trying to save the DB, can't exit.");
     log_msg(LOG_WARNING, "Errors trying to shut down the server. Check the logs for more information.");
     return -1;
+}
+
+int bgsave_prepare_shutdown(int flags)
+{
+    child_hold(1);
+    int rc = bgsave_shutdown_save(flags);
+    if (rc != 0) child_hold(0); /* the server goes on */
+    return rc;
 }
 
 /* ---------- INFO persistence ---------- */

@@ -48,6 +48,7 @@ static struct {
     child_done_fn *done[CHILD_TYPES];
     void *done_priv[CHILD_TYPES];
     void (*after_fork)(void);
+    int held; /* child_hold: no new child */
     child_stats stats;
     /* In the child only. */
     long long last_report_ms;
@@ -79,6 +80,8 @@ void child_set_done_handler(enum child_type type, child_done_fn *done, void *pri
 }
 
 void child_set_after_fork_hook(void (*fn)(void)) { child.after_fork = fn; }
+
+void child_hold(int held) { child.held = held; }
 
 enum child_type child_running(void) { return child.type; }
 pid_t child_pid(void) { return child.pid; }
@@ -193,6 +196,10 @@ int child_start(enum child_type type, child_body_fn *body, void *priv, str *err)
 {
     if (type <= CHILD_NONE || type >= CHILD_TYPES) {
         *err = str_new("invalid child type");
+        return -1;
+    }
+    if (child.held) {
+        *err = str_new("the server is shutting down");
         return -1;
     }
     if (child.type != CHILD_NONE) {

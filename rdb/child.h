@@ -25,6 +25,9 @@ void child_set_done_handler(enum child_type type, child_done_fn *done, void *pri
 /* Runs first in every new child: the composition root closes there what a
  * child must not hold (the listening sockets). */
 void child_set_after_fork_hook(void (*fn)(void));
+/* While held, child_start refuses: a shutdown that kills the running child
+ * must not see a done handler fork the next one. */
+void child_hold(int held);
 /* Forks a child of a type running body(priv). 0 in the parent, or -1 with
  * *err when a child is already running or fork failed. In the child, the
  * body runs and the process exits with its return value (never returns). */
