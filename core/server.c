@@ -39,6 +39,7 @@
 #include "net/sock.h"
 #include "rdb/bgsave.h"
 #include "rdb/child.h"
+#include "rdb/diskless.h"
 #include "rdb/dump.h"
 #include "repl/repl.h"
 #include "repl/replica.h"
@@ -734,6 +735,14 @@ static void server_adjust_open_files(void)
     server.clients.maxclients = allowed;
 }
 
+/* child.h's after-fork hook: a child must not keep the ports bound (a
+ * primary killed with -9 is started again while its save child runs). */
+static void server_close_listeners_in_child(void)
+{
+    listener_close_after_fork(server.tcp);
+    listener_close_after_fork(server.unix_listener);
+}
+
 static int server_listen(void)
 {
     char err[SOCK_ERR_LEN] = "";
@@ -799,6 +808,8 @@ static void server_register_modules(void)
     command_register_all(server_commands);
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);
+    child_set_after_fork_hook(server_close_listeners_in_child);
+    diskless_init(server.loop);
     replica_init(server.loop, &server.port);
     call_add_gate(replica_gate, NULL);
     bgsave_set_aux_provider(server_rdb_aux);
@@ -848,7 +859,7 @@ int server_init(void)
     log_msg(LOG_NOTICE, "Server initialized");
     rdb_aux aux;
     if (bgsave_load_at_startup(&aux) == -1) return -1;
-    replica_restore_history(&aux);
+    if (!replica_restore_history(&aux)) repl_restore_primary(&aux);
     return 0;
 }
 

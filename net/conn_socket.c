@@ -125,6 +125,7 @@ static void socket_close(conn *c)
 {
     if (c->fd == -1) return;
     loop_del_file(c->loop, c->fd, LOOP_READABLE | LOOP_WRITABLE | LOOP_BARRIER);
+    sock_shutdown(c->fd);
     sock_close(c->fd);
     c->fd = -1;
 }

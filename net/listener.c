@@ -101,4 +101,10 @@ void listener_close(listener *ls)
     tfree(ls);
 }
 
+void listener_close_after_fork(listener *ls)
+{
+    if (!ls) return;
+    for (int i = 0; i < ls->nfds; i++) sock_close(ls->fds[i]);
+}
+
 int listener_fd_count(const listener *ls) { return ls ? ls->nfds : 0; }

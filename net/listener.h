@@ -21,6 +21,10 @@ listener *listener_create_tcp(loop *l, int naddrs, char **addrs, int port, int b
 listener *listener_create_unix(loop *l, const char *path, unsigned perm, int backlog,
                                listener_accept_fn *fn, void *data, char *err);
 void listener_close(listener *ls);
+/* In a forked child: closes the listening descriptors only (the event loop's
+ * epoll instance is the parent's too, and a Unix socket's file stays), so
+ * that a child outliving a killed parent does not keep its ports bound. */
+void listener_close_after_fork(listener *ls);
 /* Descriptors held (for the reserved-descriptor arithmetic). */
 int listener_fd_count(const listener *ls);
 

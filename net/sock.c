@@ -244,3 +244,5 @@ int sock_is_unix(int fd)
 long sock_read(int fd, void *buf, size_t len) { return read(fd, buf, len); }
 long sock_write(int fd, const void *buf, size_t len) { return write(fd, buf, len); }
 void sock_close(int fd) { close(fd); }
+
+void sock_shutdown(int fd) { (void)shutdown(fd, SHUT_RDWR); }

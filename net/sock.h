@@ -36,5 +36,8 @@ int sock_is_unix(int fd);
 long sock_read(int fd, void *buf, size_t len);
 long sock_write(int fd, const void *buf, size_t len);
 void sock_close(int fd);
+/* Ends the connection for every process holding the descriptor (a forked
+ * child keeps copies): the peer sees the end now, not when the child exits. */
+void sock_shutdown(int fd);
 
 #endif

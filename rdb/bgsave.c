@@ -350,6 +350,17 @@ int bgsave_start_for_replication(void)
     return bgsave_start();
 }
 
+int bgsave_settings_for_replication(rdb_aux *aux, rdb_save_opts *opts)
+{
+    if (bg.loading) return -1;
+    bgsave_job job;
+    bgsave_prepare_job(&job);
+    bg.keys_total = bgsave_total_keys();
+    *aux = job.aux;
+    *opts = job.opts;
+    return 0;
+}
+
 /* ---------- the cron: save points, scheduled saves ---------- */
 
 /* Notes when the child's reports last changed the figures, for
@@ -699,7 +710,7 @@ void bgsave_debug_reload(client *c)
 
 /* ---------- shutdown ---------- */
 
-int bgsave_prepare_shutdown(int flags)
+static int bgsave_shutdown_save(int flags)
 {
     if (child_running() != CHILD_NONE) {
         log_msg(LOG_WARNING, "There is a child saving an .rdb. Killing it!");
@@ -718,6 +729,14 @@ int bgsave_prepare_shutdown(int flags)
     log_msg(LOG_WARNING, "Error trying to save the DB, can't exit.");
     log_msg(LOG_WARNING, "Errors trying to shut down the server. Check the logs for more information.");
     return -1;
+}
+
+int bgsave_prepare_shutdown(int flags)
+{
+    child_hold(1);
+    int rc = bgsave_shutdown_save(flags);
+    if (rc != 0) child_hold(0); /* the server goes on */
+    return rc;
 }
 
 /* ---------- INFO persistence ---------- */
@@ -742,7 +761,6 @@ static str bgsave_info(str s, void *data)
     (void)data;
     const child_stats *st = child_get_stats();
     int running = child_running() != CHILD_NONE;
-    long long now = (long long)time(NULL);
     double fork_perc = bg.keys_total && running
                            ? (double)st->current_keys_done / (double)bg.keys_total * 100
                            : 0;
@@ -760,7 +778,7 @@ static str bgsave_info(str s, void *data)
         bg.loading, bg.async_loading, st->current_cow_peak, st->current_cow_size, cow_age,
         fork_perc, running ? st->current_keys_done : 0, running ? bg.keys_total : 0,
         call_get_stats()->dirty, running, bg.lastsave, bg.last_bgsave_ok ? "ok" : "err",
-        bg.save_time_last, running && bg.save_time_start != -1 ? now - bg.save_time_start : -1,
+        bg.save_time_last, running ? (loop_now_ms() - st->start_ms) / 1000 : -1,
         bg.saves, st->last_cow_size, bg.last_load_keys_expired, bg.last_load_keys_loaded);
     s = str_cat(s, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
                    "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n"

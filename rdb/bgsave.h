@@ -32,6 +32,10 @@ void bgsave_set_aux_provider(void (*fn)(rdb_aux *aux));
 /* A BGSAVE for replication (the replicas' full sync, disk target): the same
  * save as BGSAVE, started when no child runs. 0 started, or -1 (logged). */
 int bgsave_start_for_replication(void);
+/* The aux fields and options a save made now would use, for a save to
+ * another target (the diskless sync's child). 0, or -1 while the dataset
+ * loads: no save may start then. */
+int bgsave_settings_for_replication(rdb_aux *aux, rdb_save_opts *opts);
 /* Told when a background save ends, after the persistence state is updated:
  * ok when the file is whole, and the file's path. Replication's full sync
  * learns of its save through this hook, set by the composition root. */

@@ -47,6 +47,8 @@ static struct {
     int final_seen;
     child_done_fn *done[CHILD_TYPES];
     void *done_priv[CHILD_TYPES];
+    void (*after_fork)(void);
+    int held; /* child_hold: no new child */
     child_stats stats;
     /* In the child only. */
     long long last_report_ms;
@@ -76,6 +78,10 @@ void child_set_done_handler(enum child_type type, child_done_fn *done, void *pri
     child.done[type] = done;
     child.done_priv[type] = priv;
 }
+
+void child_set_after_fork_hook(void (*fn)(void)) { child.after_fork = fn; }
+
+void child_hold(int held) { child.held = held; }
 
 enum child_type child_running(void) { return child.type; }
 pid_t child_pid(void) { return child.pid; }
@@ -147,6 +153,7 @@ static void child_send_final(enum child_type type)
 static void child_run(enum child_type type, child_body_fn *body, void *priv)
 {
     log_set_role('C');
+    if (child.after_fork) child.after_fork();
     /* The parent's shutdown handlers mean nothing here: SIGTERM and SIGINT
      * end the child, and SIGUSR1 is how the parent ends it (child_kill). */
     signal(SIGTERM, SIG_DFL);
@@ -189,6 +196,10 @@ int child_start(enum child_type type, child_body_fn *body, void *priv, str *err)
 {
     if (type <= CHILD_NONE || type >= CHILD_TYPES) {
         *err = str_new("invalid child type");
+        return -1;
+    }
+    if (child.held) {
+        *err = str_new("the server is shutting down");
         return -1;
     }
     if (child.type != CHILD_NONE) {

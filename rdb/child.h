@@ -1,5 +1,6 @@
 /* child.h: the one owner of fork(). One background child at a time, by
- * type (an RDB save to disk; later, an RDB sent to replicas). The child
+ * type (an RDB save to disk; an RDB sent to replicas' sockets, through
+ * rdb/diskless). The child
  * runs a body function and reports progress and copy-on-write bytes to the
  * parent through a pipe. serverCron calls child_poll(), a waitpid with
  * WNOHANG: when the child has ended, the done handler of its type runs with
@@ -11,6 +12,7 @@
 
 #include "core/str.h"
 
+/* CHILD_RDB: BGSAVE to disk; CHILD_REPL: RDB to replica sockets. */
 enum child_type { CHILD_NONE = 0, CHILD_RDB, CHILD_REPL, CHILD_TYPES };
 
 /* Runs in the child; its return value is the exit code (0 success). */
@@ -20,6 +22,12 @@ typedef int child_body_fn(void *priv);
 typedef void child_done_fn(int exitcode, int bysignal, void *priv);
 
 void child_set_done_handler(enum child_type type, child_done_fn *done, void *priv);
+/* Runs first in every new child: the composition root closes there what a
+ * child must not hold (the listening sockets). */
+void child_set_after_fork_hook(void (*fn)(void));
+/* While held, child_start refuses: a shutdown that kills the running child
+ * must not see a done handler fork the next one. */
+void child_hold(int held);
 /* Forks a child of a type running body(priv). 0 in the parent, or -1 with
  * *err when a child is already running or fork failed. In the child, the
  * body runs and the process exits with its return value (never returns). */

@@ -69,5 +69,8 @@ str rdb_stream_mem_take(rdb_stream *s);
 /* Files (stream_file.c). 0, or -1 with errno set. */
 int rdb_stream_file_reader(rdb_stream *s, const char *path);
 int rdb_stream_file_writer(rdb_stream *s, const char *path, size_t fsync_every);
+/* A writer over a descriptor already open (the diskless sync's pipe), which
+ * closing the stream closes; a flush with sync must not be asked of a pipe. */
+void rdb_stream_fd_writer(rdb_stream *s, int fd);
 
 #endif

@@ -199,3 +199,5 @@ int rdb_stream_file_writer(rdb_stream *s, const char *path, size_t fsync_every)
     s->fsync_every = fsync_every;
     return 0;
 }
+
+void rdb_stream_fd_writer(rdb_stream *s, int fd) { file_init(s, &file_writer_ops, fd); }

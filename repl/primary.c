@@ -2,9 +2,10 @@
  * diagram and the edges): the records, the state table and the one
  * transition function, the full sync (a BGSAVE for replication started or
  * shared, +FULLRESYNC, the dump file sent in chunks by a write handler, then
- * the held stream released), REPLCONF ACK, the primary's part of
- * replicationCron, and the slaveN lines of INFO. PSYNC's decision and the
- * backlog are psync.c's.
+ * the held stream released; or, diskless, replicas gathered into one fork
+ * whose RDB rdb/diskless moves to their sockets), REPLCONF ACK, the
+ * primary's part of replicationCron, and the slaveN lines of INFO. PSYNC's
+ * decision and the backlog are psync.c's.
  *
  * A replica's output is held from the moment it asks for a sync until it is
  * ONLINE: what goes to the connection meanwhile (+FULLRESYNC, keep-alive
@@ -24,9 +25,12 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/panic.h"
+#include "core/util.h"
 #include "net/output.h"
 #include "rdb/bgsave.h"
 #include "rdb/child.h"
+#include "rdb/diskless.h"
+#include "repl/proto.h"
 
 typedef struct primary_state_info {
     const char *name;      /* for logs */
@@ -142,6 +146,10 @@ void primary_forget(repl *r, client *c)
                 primary_name(p, name, sizeof(name)));
     }
     primary_release(p);
+    /* Last, and whatever its state (it may have failed between the fork
+     * and SEND_BULK): with no target left, the transfer ends, and the next
+     * may start, from inside this call. */
+    if (c->conn) diskless_forget(c->conn);
 }
 
 unsigned long primary_count(const repl *r)
@@ -175,15 +183,24 @@ const char *primary_name(const primary_replica *p, char *buf, size_t len)
 
 /* ----------------------------------------------------------- the state */
 
+/* Whether p's output is held in its state. */
+static int primary_held(const primary_replica *p)
+{
+    return primary_states[p->state].held || (p->state == PRIMARY_ONLINE && p->online_on_ack);
+}
+
 static void primary_check(const primary_replica *p)
 {
     int is_replica = (p->c->flags & CLIENT_REPLICA) != 0;
     int held = (p->c->flags & CLIENT_HOLD_OUTPUT) != 0;
-    if (is_replica != (p->state != PRIMARY_NONE) || held != primary_states[p->state].held ||
-        p->bulk.open != (p->state == PRIMARY_SEND_BULK))
-        panic("replica invariant broken in state %s (flags %#x, file %s)",
+    int from_disk = p->state == PRIMARY_SEND_BULK && !p->diskless;
+    if (is_replica != (p->state != PRIMARY_NONE) || held != primary_held(p) ||
+        p->bulk.open != from_disk || (p->diskless && p->state != PRIMARY_SEND_BULK) ||
+        (p->online_on_ack && p->state != PRIMARY_ONLINE))
+        panic("replica invariant broken in state %s (flags %#x, file %s, diskless %d, "
+              "online on ack %d)",
               primary_state_name(p->state), (unsigned)p->c->flags,
-              p->bulk.open ? "open" : "closed");
+              p->bulk.open ? "open" : "closed", p->diskless, p->online_on_ack);
 }
 
 void primary_set_state(primary_replica *p, enum primary_state to, const char *reason)
@@ -195,7 +212,7 @@ void primary_set_state(primary_replica *p, enum primary_state to, const char *re
         p->c->flags &= ~CLIENT_REPLICA;
     else
         p->c->flags |= CLIENT_REPLICA;
-    output_hold(p->c, primary_states[to].held);
+    output_hold(p->c, primary_held(p));
     primary_check(p);
     log_msg(LOG_NOTICE, "Replica %s: %s -> %s (%s)", primary_name(p, name, sizeof(name)),
             primary_state_name(from), primary_state_name(to), reason);
@@ -219,28 +236,42 @@ int primary_setup_full_resync(repl *r, primary_replica *p, long long offset, con
     return 0;
 }
 
+/* A replica waiting for a save that is about to start. */
+static int primary_waiting(const primary_replica *p)
+{
+    return p->state == PRIMARY_WAIT_BGSAVE_START && primary_live(p);
+}
+
+/* The save for the waiting replicas could not start: each is refused. */
+static void primary_refuse_waiting(repl *r)
+{
+    list_node *pos, *tmp;
+    log_msg(LOG_WARNING, "BGSAVE for replication failed");
+    list_for_each_safe(pos, tmp, &r->replicas)
+    {
+        primary_replica *p = list_entry(pos, primary_replica, node);
+        if (!primary_waiting(p)) continue;
+        primary_set_state(p, PRIMARY_NONE, "the BGSAVE for SYNC could not start");
+        reply_error(p->c, "ERR BGSAVE failed, replication can't continue");
+        p->c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    }
+}
+
 /* Redis's startBgsaveForReplication, disk target: every replica waiting
  * for a save gets this one, or is refused if it cannot start. */
 static void primary_start_bgsave(repl *r)
 {
     list_node *pos, *tmp;
     log_msg(LOG_NOTICE, "Starting BGSAVE for SYNC with target: disk");
-    if (r->diskless_sync)
-        log_msg(LOG_NOTICE, "repl-diskless-sync is yes, but tandem sends replicas the RDB "
-                            "through a file on disk for now");
-    int failed = bgsave_start_for_replication() == -1;
-    if (failed) log_msg(LOG_WARNING, "BGSAVE for replication failed");
+    if (bgsave_start_for_replication() == -1) {
+        primary_refuse_waiting(r);
+        return;
+    }
     list_for_each_safe(pos, tmp, &r->replicas)
     {
         primary_replica *p = list_entry(pos, primary_replica, node);
-        if (p->state != PRIMARY_WAIT_BGSAVE_START || !primary_live(p)) continue;
-        if (!failed) {
+        if (primary_waiting(p))
             primary_setup_full_resync(r, p, r->offset, "a BGSAVE for SYNC started");
-            continue;
-        }
-        primary_set_state(p, PRIMARY_NONE, "the BGSAVE for SYNC could not start");
-        reply_error(p->c, "ERR BGSAVE failed, replication can't continue");
-        p->c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     }
 }
 
@@ -265,33 +296,127 @@ static void primary_attach(repl *r, primary_replica *p)
                         "for SYNC");
 }
 
+/* ------------------------------------------------- the diskless sync */
+
+/* rdb/diskless's hook: p got the whole RDB (ONLINE, its stream held until
+ * its first ACK, as Redis's repl_put_online_on_ack), or failed. */
+static void primary_diskless_target_done(conn *cn, int ok, const char *why, void *priv)
+{
+    repl *r = priv;
+    primary_replica *p = primary_find(r, conn_get_private(cn));
+    char name[PRIMARY_NAME_MAX];
+    if (!p || p->state != PRIMARY_SEND_BULK || !p->diskless) return;
+    primary_name(p, name, sizeof(name));
+    if (!ok) {
+        log_msg(LOG_WARNING, "Diskless RDB transfer to replica %s failed: %s", name, why);
+        client_close_async(p->c);
+        return;
+    }
+    if (p->rdb_only) {
+        log_msg(LOG_NOTICE,
+                "RDB transfer completed, rdb only replica (%s) should be disconnected asap", name);
+        client_close_async(p->c);
+        return;
+    }
+    log_msg(LOG_NOTICE,
+            "Streamed RDB transfer with replica %s succeeded (socket). Waiting for REPLCONF ACK "
+            "from replica to enable streaming",
+            name);
+    p->diskless = 0;
+    p->online_on_ack = 1;
+    p->ack_ms = r->clock_ms();
+    primary_set_state(p, PRIMARY_ONLINE, "the RDB reached its socket; its stream waits for an ACK");
+}
+
+/* rdb/diskless's hook: the transfer is over; replicas that came meanwhile
+ * get the next save. */
+static void primary_diskless_finished(void *priv) { primary_start_pending(priv); }
+
+/* Redis's startBgsaveForReplication, socket target: one child for every
+ * waiting replica, each getting +FULLRESYNC and then, through rdb/diskless,
+ * "$EOF:<mark>\r\n", the RDB and the mark. */
+static void primary_start_diskless(repl *r)
+{
+    list_node *pos, *tmp;
+    int n = 0;
+    list_for_each_safe(pos, tmp, &r->replicas)
+        n += primary_waiting(list_entry(pos, primary_replica, node));
+    conn **conns = tmalloc(sizeof(*conns) * (size_t)n);
+    n = 0;
+    list_for_each_safe(pos, tmp, &r->replicas)
+    {
+        primary_replica *p = list_entry(pos, primary_replica, node);
+        if (primary_waiting(p)) conns[n++] = p->c->conn;
+    }
+    char mark[PROTO_MARK_LEN], head[PROTO_MARK_LEN + 16];
+    random_hex(mark, sizeof(mark));
+    int head_len = snprintf(head, sizeof(head), "$EOF:%.*s\r\n", PROTO_MARK_LEN, mark);
+    diskless_hooks hooks = {primary_diskless_target_done, primary_diskless_finished, r};
+    str err = NULL;
+    log_msg(LOG_NOTICE, "Starting BGSAVE for SYNC with target: replicas sockets");
+    int rc = diskless_start(conns, n, head, (size_t)head_len, mark, sizeof(mark), &hooks, &err);
+    tfree(conns);
+    if (rc == -1) {
+        log_msg(LOG_WARNING, "Can't start the RDB transfer to the replicas: %s", err);
+        str_free(err);
+        primary_refuse_waiting(r);
+        return;
+    }
+    list_for_each_safe(pos, tmp, &r->replicas)
+    {
+        primary_replica *p = list_entry(pos, primary_replica, node);
+        if (!primary_waiting(p)) continue;
+        if (primary_setup_full_resync(r, p, r->offset, "a BGSAVE for SYNC started") == -1)
+            continue;
+        p->diskless = 1;
+        primary_set_state(p, PRIMARY_SEND_BULK, "the RDB goes straight to its socket");
+    }
+}
+
 void primary_full_sync(repl *r, primary_replica *p)
 {
     r->has_history = 1;
+    p->wait_since_ms = r->clock_ms();
     primary_set_state(p, PRIMARY_WAIT_BGSAVE_START, p->pre_psync ? "SYNC" : "PSYNC, full resync");
     if (!r->backlog && !r->replica_mode) psync_create_backlog(r);
     enum child_type running = child_running();
-    if (running == CHILD_RDB)
+    if (running == CHILD_RDB) {
         primary_attach(r, p);
-    else if (running != CHILD_NONE)
+    } else if (running == CHILD_REPL) {
+        log_msg(LOG_NOTICE, "Current BGSAVE has socket target. Waiting for next BGSAVE for SYNC");
+    } else if (running != CHILD_NONE) {
         log_msg(LOG_NOTICE, "No BGSAVE in progress, but another BG operation is active. BGSAVE "
                             "for replication delayed");
-    else
-        primary_start_bgsave(r);
+    } else {
+        primary_start_pending(r);
+        if (p->state == PRIMARY_WAIT_BGSAVE_START)
+            log_msg(LOG_NOTICE, "Delay next BGSAVE for diskless SYNC");
+    }
 }
 
 void primary_start_pending(repl *r)
 {
     list_node *pos, *tmp;
     if (child_running() != CHILD_NONE) return;
+    long long waiting = 0, first_ms = 0;
+    int capa = PRIMARY_CAPA_EOF | PRIMARY_CAPA_PSYNC2;
     list_for_each_safe(pos, tmp, &r->replicas)
     {
         primary_replica *p = list_entry(pos, primary_replica, node);
-        if (p->state == PRIMARY_WAIT_BGSAVE_START && primary_live(p)) {
-            primary_start_bgsave(r);
-            return;
-        }
+        if (!primary_waiting(p)) continue;
+        if (!waiting++ || p->wait_since_ms < first_ms) first_ms = p->wait_since_ms;
+        capa &= p->capa;
     }
+    if (!waiting) return;
+    /* As Redis: one replica that cannot take the EOF framing sends them
+     * all through the disk. */
+    if (!r->diskless_sync || !(capa & PRIMARY_CAPA_EOF)) {
+        primary_start_bgsave(r);
+        return;
+    }
+    int enough = r->diskless_max_replicas > 0 && waiting >= r->diskless_max_replicas;
+    if (enough || r->clock_ms() - first_ms >= r->diskless_delay_s * 1000)
+        primary_start_diskless(r);
 }
 
 /* ------------------------------------------------------ sending the RDB */
@@ -413,10 +538,23 @@ void primary_save_done(repl *r, int ok, const char *path)
 
 /* ------------------------------------------------- ACKs, cron and INFO */
 
+/* The first ACK after a diskless sync: the replica has loaded the RDB, and
+ * its held stream may flow (Redis's replicaPutOnline). */
+static void primary_put_online(primary_replica *p)
+{
+    char name[PRIMARY_NAME_MAX];
+    p->online_on_ack = 0;
+    output_hold(p->c, 0);
+    primary_check(p);
+    log_msg(LOG_NOTICE, "Synchronization with replica %s succeeded",
+            primary_name(p, name, sizeof(name)));
+}
+
 void primary_ack(repl *r, primary_replica *p, long long offset)
 {
     if (offset > p->ack_offset) p->ack_offset = offset;
     p->ack_ms = r->clock_ms();
+    if (p->online_on_ack) primary_put_online(p);
 }
 
 void primary_drop_all(repl *r)
@@ -434,6 +572,14 @@ void primary_drop_all(repl *r)
 static int primary_timed_out(const repl *r, const primary_replica *p, long long now_ms)
 {
     return p->state == PRIMARY_ONLINE && !p->pre_psync && now_ms - p->ack_ms > r->timeout_s * 1000;
+}
+
+/* A diskless target whose socket has refused bytes for repl-timeout holds
+ * every other target back: it goes. */
+static int primary_stalled(const repl *r, const primary_replica *p, long long now_ms)
+{
+    long long since = p->diskless ? diskless_blocked_since(p->c->conn) : 0;
+    return since && now_ms - since > r->timeout_s * 1000;
 }
 
 void primary_cron(repl *r, long long now_ms)
@@ -455,6 +601,10 @@ void primary_cron(repl *r, long long now_ms)
         if (!primary_live(p)) continue;
         if (primary_timed_out(r, p, now_ms)) {
             log_msg(LOG_WARNING, "Disconnecting timedout replica (streaming sync): %s",
+                    primary_name(p, name, sizeof(name)));
+            client_close_async(p->c);
+        } else if (primary_stalled(r, p, now_ms)) {
+            log_msg(LOG_WARNING, "Disconnecting timedout replica (full sync): %s",
                     primary_name(p, name, sizeof(name)));
             client_close_async(p->c);
         } else if (primary_states[p->state].presync) {

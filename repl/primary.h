@@ -18,10 +18,12 @@
  *
  *   NONE --SYNC/PSYNC--> WAIT_BGSAVE_START --a BGSAVE starts, or--> WAIT_BGSAVE_END
  *    ^                          |            the running one is             |
- *    |  the BGSAVE could not    |            shared                         | the save
- *    +--start (-ERR, then ------+                                           | ends
- *        closed)                                                            v
+ *    |  the BGSAVE could not    |            shared                         | the save ends,
+ *    +--start (-ERR, then ------+                                           | or (diskless)
+ *        closed)                                                            v the child forked
  *                                     ONLINE <------the file is sent---- SEND_BULK
+ *                                             or (diskless) the child's
+ *                                             bytes all reached the socket
  *
  *   NONE -> ONLINE: psync_try_partial (PSYNC accepted: +CONTINUE and the
  *       backlog's bytes)
@@ -30,16 +32,27 @@
  *       running save) or primary_start_bgsave (from primary_full_sync, the
  *       save-done hook, the cron), both through primary_setup_full_resync
  *   WAIT_BGSAVE_START -> NONE: primary_start_bgsave when the fork failed
- *   WAIT_BGSAVE_END -> SEND_BULK: primary_save_done
- *   SEND_BULK -> ONLINE: the bulk write handler, once the file is sent
- *       (rdb-only replicas are closed instead)
+ *   WAIT_BGSAVE_END -> SEND_BULK: primary_save_done (disk), or
+ *       primary_start_diskless right after the fork (diskless)
+ *   SEND_BULK -> ONLINE: the bulk write handler, once the file is sent, or
+ *       primary_diskless_target_done (rdb-only replicas are closed instead)
+ *
+ * Diskless (repl-diskless-sync yes, and every waiting replica announced
+ * capa eof): replicas wait in WAIT_BGSAVE_START for repl-diskless-sync-delay
+ * seconds after the first one came, or until repl-diskless-sync-max-replicas
+ * wait (primary_start_pending), so that one fork serves them all; the child
+ * writes "$EOF:<mark>\r\n", the RDB and the mark, which rdb/diskless moves
+ * to their sockets. Then, as in Redis, the replica is ONLINE but its stream
+ * stays held until its first REPLCONF ACK (online_on_ack): the replica loads
+ * meanwhile, and the mark ends the RDB with nothing glued after it.
  * A replica that fails in any state is closed; the client layer's on_free
  * then forgets it (primary_forget).
  *
  * Invariants (checked by primary_set_state): CLIENT_REPLICA is set in every
- * state but NONE; the output is held from WAIT_BGSAVE_START to SEND_BULK
- * (the stream accumulates behind +FULLRESYNC and the RDB, which go to the
- * connection directly); only SEND_BULK has the dump file open. */
+ * state but NONE; the output is held from WAIT_BGSAVE_START to SEND_BULK,
+ * and in ONLINE until the first ACK after a diskless sync (the stream
+ * accumulates behind +FULLRESYNC and the RDB, which go to the connection
+ * directly); only a SEND_BULK from disk has the dump file open. */
 enum primary_state {
     PRIMARY_NONE = 0,          /* REPLCONF options kept; not a replica yet */
     PRIMARY_WAIT_BGSAVE_START, /* waits for a BGSAVE it can use */
@@ -75,6 +88,9 @@ typedef struct primary_replica {
     int pre_psync;                       /* came with SYNC: no +FULLRESYNC, no ACKs */
     long long initial_offset;            /* the offset the RDB stands for */
     long long ack_offset, ack_ms;        /* REPLCONF ACK: last offset, when */
+    long long wait_since_ms;             /* entered WAIT_BGSAVE_START */
+    int diskless;                        /* SEND_BULK: the RDB goes straight to its socket */
+    int online_on_ack;                   /* ONLINE: its stream waits for its first ACK */
     primary_bulk bulk;
     list_node node;
 } primary_replica;
@@ -110,23 +126,28 @@ const char *primary_name(const primary_replica *p, char *buf, size_t len);
 const char *primary_ip(const primary_replica *p, char *buf, size_t len);
 
 /* SYNC and refused PSYNC: p becomes a replica waiting for a BGSAVE, which
- * is shared when one running for another replica can serve it, else
- * started (or started later, when another child runs). */
+ * is shared when one to disk running for another replica can serve it,
+ * else started by primary_start_pending (later when another child runs,
+ * or when the diskless delay has not passed). */
 void primary_full_sync(repl *r, primary_replica *p);
 /* WAIT_BGSAVE_START -> WAIT_BGSAVE_END: +FULLRESYNC <replid> <offset>
  * (unless p came with SYNC), and a SELECT before the next write. 0, or -1
  * when the write failed (the client is closed). */
 int primary_setup_full_resync(repl *r, primary_replica *p, long long offset, const char *reason);
-/* Starts a BGSAVE when replicas wait for one and no child runs. */
+/* Starts a BGSAVE when replicas wait for one and no child runs: at once to
+ * disk; diskless once repl-diskless-sync-delay has passed since the first
+ * one waited, or repl-diskless-sync-max-replicas wait. */
 void primary_start_pending(repl *r);
 /* The background save ended: replicas in WAIT_BGSAVE_END get the file at
  * path (SEND_BULK), or are dropped when !ok; then a pending BGSAVE starts. */
 void primary_save_done(repl *r, int ok, const char *path);
 /* Once a second: PING through the stream every repl-ping-replica-period,
- * drop ONLINE replicas silent past repl-timeout, "\n" keep-alives to those
- * waiting for their RDB, a BGSAVE for those waiting for one. */
+ * drop ONLINE replicas silent past repl-timeout and diskless targets whose
+ * socket stayed full that long, "\n" keep-alives to those waiting for their
+ * RDB, a BGSAVE for those waiting for one. */
 void primary_cron(repl *r, long long now_ms);
-/* REPLCONF ACK from an attached replica. */
+/* REPLCONF ACK from an attached replica (the first one after a diskless
+ * sync releases its stream). */
 void primary_ack(repl *r, primary_replica *p, long long offset);
 /* Closes every replica (they resync: the history changed). */
 void primary_drop_all(repl *r);

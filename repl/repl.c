@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/log.h"
 #include "core/util.h"
+#include "rdb/diskless.h"
 #include "repl/primary.h"
 
 static repl state;
@@ -29,6 +31,10 @@ void repl_register_config(void)
     config_register_ll("repl-ping-replica-period", &state.ping_period_s, 10, 1, INT_MAX, 0, NULL,
                        NULL);
     config_register_bool("repl-diskless-sync", &state.diskless_sync, 1, 0, NULL, NULL);
+    config_register_ll("repl-diskless-sync-delay", &state.diskless_delay_s, 5, 0, INT_MAX, 0,
+                       NULL, NULL);
+    config_register_ll("repl-diskless-sync-max-replicas", &state.diskless_max_replicas, 0, 0,
+                       INT_MAX, 0, NULL, NULL);
     config_register_memory("repl-backlog-size", &state.backlog_size, 1024 * 1024, 1, LLONG_MAX, 0,
                            psync_apply_backlog_size, &state);
     config_register_ll("repl-backlog-ttl", &state.backlog_ttl_s, 3600, 0, LLONG_MAX, 0, NULL, NULL);
@@ -69,16 +75,27 @@ void repl_rdb_aux(rdb_aux *aux)
 str repl_info(str s)
 {
     const backlog *b = state.backlog;
+    const diskless_stats *d = diskless_get_stats();
     s = primary_info(&state, s, state.clock_ms());
+    s = str_cat_fmt(s,
+                    "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
+                    "master_replid2:%s\r\nmaster_repl_offset:%lld\r\n"
+                    "second_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
+                    "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\n"
+                    "repl_backlog_histlen:%lld\r\n",
+                    state.replid, state.replid2, state.offset, state.second_offset, b != NULL,
+                    state.backlog_size, b ? backlog_first_offset(b) : 0,
+                    b ? backlog_histlen(b) : 0);
+    /* Ours: where full syncs go (replicas without capa eof always get the
+     * disk), and the diskless transfer running, if any. */
     return str_cat_fmt(s,
-                       "master_failover_state:no-failover\r\nmaster_replid:%s\r\n"
-                       "master_replid2:%s\r\nmaster_repl_offset:%lld\r\n"
-                       "second_repl_offset:%lld\r\nrepl_backlog_active:%d\r\n"
-                       "repl_backlog_size:%lld\r\nrepl_backlog_first_byte_offset:%lld\r\n"
-                       "repl_backlog_histlen:%lld\r\ntandem_repl_sync_target:disk\r\n",
-                       state.replid, state.replid2, state.offset, state.second_offset, b != NULL,
-                       state.backlog_size, b ? backlog_first_offset(b) : 0,
-                       b ? backlog_histlen(b) : 0);
+                       "tandem_repl_sync_target:%s\r\n"
+                       "tandem_repl_diskless_sync_in_progress:%d\r\n"
+                       "tandem_repl_diskless_sync_replicas:%d\r\n"
+                       "tandem_repl_diskless_sync_bytes:%lld\r\n"
+                       "tandem_repl_diskless_syncs:%lld\r\n",
+                       state.diskless_sync ? "socket" : "disk", d->active, d->targets, d->bytes,
+                       d->transfers);
 }
 
 const repl_stats *repl_get_stats(void) { return &state.stats; }
@@ -115,6 +132,17 @@ void repl_restore(const char *replid, long long offset)
     psync_clear_replid2(&state);
     state.offset = offset;
     state.has_history = 1;
+}
+
+void repl_restore_primary(const rdb_aux *aux)
+{
+    if (!aux->repl_id[0] || aux->repl_offset < 0) return;
+    repl_restore(aux->repl_id, aux->repl_offset);
+    psync_make_backlog(&state);
+    log_msg(LOG_NOTICE,
+            "Replication history restored from the dump: ID '%s' up to offset %lld; its "
+            "replicas may resync partially",
+            state.replid, state.offset);
 }
 
 void repl_change_replid(const char *replid)

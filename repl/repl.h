@@ -1,7 +1,7 @@
 /* repl.h: the replication state of this server and the entry points the
  * composition root wires: the directives (repl-timeout,
- * repl-ping-replica-period, repl-diskless-sync, repl-backlog-size,
- * repl-backlog-ttl), the commands (SYNC, PSYNC, REPLCONF, ROLE), the propagate hook that turns each
+ * repl-ping-replica-period, repl-diskless-sync and its -delay and
+ * -max-replicas, repl-backlog-size, repl-backlog-ttl), the commands (SYNC, PSYNC, REPLCONF, ROLE), the propagate hook that turns each
  * write into the replication stream, the once-a-second cron hook, the hook
  * told when a background save ends, the client layer's on_free, the RDB aux
  * fields and INFO replication. The replica role (repl/replica.h) reads and
@@ -33,7 +33,9 @@ typedef struct repl {
     long long ping_period_s; /* repl-ping-replica-period */
     long long backlog_size;  /* repl-backlog-size */
     long long backlog_ttl_s; /* repl-backlog-ttl: 0 keeps the backlog forever */
-    int diskless_sync;       /* repl-diskless-sync: accepted; syncs go through disk */
+    int diskless_sync;       /* repl-diskless-sync: the RDB straight to the sockets */
+    long long diskless_delay_s;     /* repl-diskless-sync-delay: wait for more replicas */
+    long long diskless_max_replicas; /* repl-diskless-sync-max-replicas: 0 no limit */
 
     /* The stream. */
     char replid[REPL_ID_LEN + 1];  /* master_replid */
@@ -97,6 +99,11 @@ void repl_adopt_primary(const char *replid, long long offset);
 /* At start-up, a dump's ID and offset (a replica's): our history, with no
  * secondary ID. */
 void repl_restore(const char *replid, long long offset);
+/* At start-up on a primary, a dump that carries an ID and offset (saved
+ * while it had replicas): that history is ours again, with an empty backlog
+ * from offset + 1, so that its replicas, caught up before the restart,
+ * resync partially. Nothing when the dump has no ID. */
+void repl_restore_primary(const rdb_aux *aux);
 /* +CONTINUE under a new ID (the primary was promoted): the old ID stays
  * valid up to the current offset as the secondary one. */
 void repl_change_replid(const char *replid);

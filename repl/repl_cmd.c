@@ -23,6 +23,10 @@ static void repl_cmd_sync(client *c, const command *cmd)
     repl *r = cmd->state;
     char name[PRIMARY_NAME_MAX];
     if (c->flags & CLIENT_REPLICA) return; /* already one: ignored, as Redis */
+    if (replica_link_is_down()) {
+        reply_error(c, "NOMASTERLINK Can't SYNC while not connected with my master");
+        return;
+    }
     /* The stream must start on an empty output, so that a replica joining
      * later can copy this one's. */
     if (output_has_pending(c)) {

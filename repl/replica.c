@@ -63,6 +63,8 @@ static struct {
 
 int replica_is_active(void) { return rs.host != NULL; }
 
+int replica_link_is_down(void) { return rs.host != NULL && !link_is_up(rs.link); }
+
 /* The offset of the last byte applied (Redis's reploff): the cached one
  * while the link is down. */
 static long long replica_applied_offset(void)
@@ -268,13 +270,20 @@ static void replica_cache_myself(int db)
     link_set_cached_primary(rs.link, repl_get_replid(), repl_get_offset());
 }
 
-void replica_restore_history(const rdb_aux *aux)
+int replica_restore_history(const rdb_aux *aux)
 {
-    if (!rs.host || !aux->repl_id[0] || aux->repl_offset < 0) return;
-    repl_restore(aux->repl_id, aux->repl_offset);
-    replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
-                             ? aux->repl_stream_db
-                             : 0);
+    if (!rs.host) return 0;
+    if (aux->repl_id[0] && aux->repl_offset >= 0) {
+        repl_restore(aux->repl_id, aux->repl_offset);
+        replica_cache_myself(aux->repl_stream_db >= 0 && aux->repl_stream_db < db_count()
+                                 ? aux->repl_stream_db
+                                 : 0);
+    }
+    /* Connect now, not at the first cron tick: a restarted replica is back
+     * as soon as its dump is loaded. */
+    replica_configure_link();
+    link_start(rs.link, rs.host, rs.port);
+    return 1;
 }
 
 /* REPLICAOF host port. From a primary, our own history is the cached

@@ -28,11 +28,15 @@ void replica_init(loop *l, const long long *listening_port);
 
 /* At start-up, after the dump loaded: a replica whose dump carries the
  * replication ID and offset (aux) takes them as its cached primary, for a
- * partial resync; nothing otherwise. */
-void replica_restore_history(const rdb_aux *aux);
+ * partial resync; a replica then connects at once. 1 when this server is
+ * a replica, 0 otherwise. */
+int replica_restore_history(const rdb_aux *aux);
 
 /* 1 while REPLICAOF host port is in effect. */
 int replica_is_active(void);
+/* 1 when this server is a replica whose link to its primary is not up: it
+ * has no stream to give replicas of its own (SYNC answers NOMASTERLINK). */
+int replica_link_is_down(void);
 
 /* The client layer's dispatch for the primary client: runs the command
  * through call_dispatch with keys never expiring meanwhile. */

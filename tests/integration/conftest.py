@@ -458,6 +458,13 @@ class TandemServer(ServerProcess):
     binary = TANDEM_BIN
     name = "tandem"
 
+    def base_args(self):
+        # Full syncs start at once: Redis's default repl-diskless-sync-delay
+        # (5 s, kept by tandem) would slow every sync down. Tests of the
+        # delay pass their own (arguments after these win; a config file's
+        # line does not, since the command line comes after it).
+        return super().base_args() + ["--repl-diskless-sync-delay", "0"]
+
 
 class RedisServer(ServerProcess):
     binary = REDIS_BIN

@@ -4,18 +4,19 @@ file), on-empty-db (straight from the socket when the dataset is empty,
 while the old one keeps serving, swapped in once whole).
 
 Each mode against a tandem primary and against Debian's redis-server 7.0
-(both RDB framings: "$<len>" with repl-diskless-sync no, "$EOF:<mark>" with
-yes), 100,000 keys, digests equal; no temp-*.rdb ever appears in the
-replica's dir in the diskless modes (the folder is sampled during a slow
-load); swapdb: clients read the old value (no -LOADING, INFO loading:0 and
-async_loading:1) during a slow load and during a slow transfer, REPLICAOF and
-SAVE are refused with -LOADING meanwhile, and the new value answers after;
-a transfer cut mid-way (the primary killed, or CLIENT KILL TYPE replica),
-garbage, a short payload, a silent primary (repl-timeout) and a broken EOF
-mark leave the old dataset whole and the replica retries; on-empty-db with
-keys goes through the disk; the primary's newline keep-alives before the
-header, and stream bytes right after the mark, still work; the commands
-flagged no_async_loading are those of Redis. Every wait is bounded.
+(both RDB framings for each: "$<len>" with repl-diskless-sync no,
+"$EOF:<mark>" with yes), 100,000 keys, digests equal; no temp-*.rdb ever
+appears in the replica's dir in the diskless modes (the folder is sampled
+during a slow load); swapdb: clients read the old value (no -LOADING, INFO
+loading:0 and async_loading:1) during a slow load and during a slow transfer
+(from tandem and from redis), REPLICAOF and SAVE are refused with -LOADING
+meanwhile, and the new value answers after; a transfer cut mid-way (the
+primary killed, or CLIENT KILL TYPE replica), garbage, a short payload, a
+silent primary (repl-timeout) and a broken EOF mark leave the old dataset
+whole and the replica retries; on-empty-db with keys goes through the disk;
+the primary's newline keep-alives before the header, and stream bytes right
+after the mark, still work; the commands flagged no_async_loading are those
+of Redis. Every wait is bounded.
 A primary played by hand (a Python socket) makes the faults exact.
 """
 import os
@@ -30,6 +31,17 @@ from test_repl_replica import DEBUG, assert_same_data, describe, fill_mixed, rep
 
 SYNC_TIMEOUT = 60
 MODES = ["disabled", "on-empty-db", "swapdb"]
+
+
+def sync_args(sync):
+    """A primary (tandem or Redis) that syncs through disk ("$<len>") or
+    straight to the socket ("$EOF:<mark>"), at once."""
+    return ["--repl-diskless-sync", sync, "--repl-diskless-sync-delay", "0"]
+
+
+def framing_line(sync, where):
+    framing = "streamed RDB from master with EOF" if sync == "yes" else "bytes from master"
+    return f"{framing} to {where}"
 
 
 # ---------------------------------------------------------------- helpers
@@ -90,8 +102,9 @@ def check_old_data_served(replica, expected_digest):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_each_mode_from_a_tandem_primary(make_tandem, mode):
-    primary = make_tandem(DEBUG)
+@pytest.mark.parametrize("sync", ["yes", "no"])
+def test_each_mode_from_a_tandem_primary(make_tandem, mode, sync):
+    primary = make_tandem(DEBUG + sync_args(sync))
     assert one(primary, "DEBUG", "POPULATE", 100000) == "OK"
     # A slow load (the replica sleeps after keys) leaves time to sample the
     # folder: the disk mode's temp file shows that the sampling sees it.
@@ -106,15 +119,15 @@ def test_each_mode_from_a_tandem_primary(make_tandem, mode):
     assert "Done loading RDB, keys loaded: 100000" in log
     if mode == "disabled":
         assert seen, "the temp file of the disk mode was never seen"
-        assert "bytes from master to disk" in log
+        assert framing_line(sync, "disk") in log
     else:
         assert not seen, f"diskless {mode} wrote {seen}"
-        assert "bytes from master to parser" in log
+        assert framing_line(sync, "parser") in log
     assert temp_files(replica) == []
 
 
 def test_on_empty_db_with_data_goes_through_the_disk(make_tandem):
-    primary = make_tandem(DEBUG)
+    primary = make_tandem(DEBUG + sync_args("no"))
     assert one(primary, "DEBUG", "POPULATE", 1000) == "OK"
     replica = make_tandem(DEBUG + ["--repl-diskless-load", "on-empty-db"])
     assert one(replica, "SET", "mine", "1") == "OK"
@@ -132,7 +145,7 @@ def test_on_empty_db_with_data_goes_through_the_disk(make_tandem):
 
 
 def test_on_empty_db_answers_loading_while_it_loads(make_tandem):
-    primary = make_tandem(DEBUG + ["--rdbcompression", "no"])
+    primary = make_tandem(DEBUG + sync_args("yes") + ["--rdbcompression", "no"])
     assert one(primary, "DEBUG", "POPULATE", 30000, "key", 300) == "OK"
     replica = make_tandem(DEBUG + ["--repl-diskless-load", "on-empty-db",
                                    "--key-load-delay", "100"])
@@ -147,7 +160,7 @@ def test_on_empty_db_answers_loading_while_it_loads(make_tandem):
 
 
 def test_swapdb_serves_the_old_data_during_a_slow_load(make_tandem):
-    primary = make_tandem(DEBUG + ["--rdbcompression", "no"])
+    primary = make_tandem(DEBUG + sync_args("yes") + ["--rdbcompression", "no"])
     assert one(primary, "DEBUG", "POPULATE", 30000, "key", 300) == "OK"
     assert one(primary, "SET", "k", "new") == "OK"
     replica = make_tandem(DEBUG + ["--repl-diskless-load", "swapdb", "--key-load-delay", "100"])
@@ -177,29 +190,26 @@ def test_swapdb_serves_the_old_data_during_a_slow_load(make_tandem):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("sync", ["yes", "no"])
 def test_each_mode_from_a_redis_primary(make_tandem, make_redis, mode, sync):
-    redis = make_redis(DEBUG + ["--repl-diskless-sync", sync, "--repl-diskless-sync-delay", "0"])
+    redis = make_redis(DEBUG + sync_args(sync))
     assert one(redis, "DEBUG", "POPULATE", 100000) == "OK"
     fill_mixed(redis)
     replica = tandem_replica(make_tandem, redis, mode)
     assert_same_data(redis, replica)
     log = replica.read_log()
-    where = "disk" if mode == "disabled" else "parser"
-    framing = "streamed RDB from master with EOF" if sync == "yes" else "bytes from master"
-    assert f"{framing} to {where}" in log
+    assert framing_line(sync, "disk" if mode == "disabled" else "parser") in log
     assert temp_files(replica) == []
     # The stream goes on after the sync, whatever the mode.
     assert one(redis, "SET", "after", "1") == "OK"
     assert_same_data(redis, replica)
 
 
-def slow_redis_primary(make_redis, keys=20000):
-    """A diskless redis primary whose transfer takes seconds: its child
-    sleeps 100 us after each key it writes to the socket."""
-    redis = make_redis(DEBUG + ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
-                                "--rdb-key-save-delay", "100"])
-    assert one(redis, "DEBUG", "POPULATE", keys) == "OK"
-    assert one(redis, "SET", "k", "new") == "OK"
-    return redis
+def slow_primary(make_server, keys=20000):
+    """A diskless primary (tandem or redis) whose transfer takes seconds: its
+    child sleeps 100 us after each key it writes to the socket."""
+    primary = make_server(DEBUG + sync_args("yes") + ["--rdb-key-save-delay", "100"])
+    assert one(primary, "DEBUG", "POPULATE", keys) == "OK"
+    assert one(primary, "SET", "k", "new") == "OK"
+    return primary
 
 
 def replica_with_old_data(make_tandem):
@@ -209,37 +219,39 @@ def replica_with_old_data(make_tandem):
     return replica, digest(replica)
 
 
-def test_swapdb_serves_the_old_data_during_a_slow_transfer(make_tandem, make_redis):
-    redis = slow_redis_primary(make_redis)
+@pytest.mark.parametrize("impl", ["tandem", "redis"])
+def test_swapdb_serves_the_old_data_during_a_slow_transfer(make_tandem, make_redis, impl):
+    primary = slow_primary(make_tandem if impl == "tandem" else make_redis)
     replica, old = replica_with_old_data(make_tandem)
-    assert one(replica, "REPLICAOF", "127.0.0.1", redis.port) == "OK"
-    wait_async_loading(redis, replica)
+    assert one(replica, "REPLICAOF", "127.0.0.1", primary.port) == "OK"
+    wait_async_loading(primary, replica)
     read = int(repl(replica)["master_sync_read_bytes"])
     check_old_data_served(replica, old)
     wait_until(lambda: int(repl(replica)["master_sync_read_bytes"]) > read, SYNC_TIMEOUT,
                interval=0.01)
     assert one(replica, "GET", "k") == b"old"
-    assert_same_data(redis, replica)
+    assert_same_data(primary, replica)
     assert one(replica, "GET", "k") == b"new"
     assert "streamed RDB from master with EOF to parser" in replica.read_log()
 
 
+@pytest.mark.parametrize("impl", ["tandem", "redis"])
 @pytest.mark.parametrize("cut", ["client kill", "primary killed"])
-def test_swapdb_keeps_the_old_data_when_the_transfer_is_cut(make_tandem, make_redis, cut):
-    redis = slow_redis_primary(make_redis)
+def test_swapdb_keeps_the_old_data_when_the_transfer_is_cut(make_tandem, make_redis, cut, impl):
+    primary = slow_primary(make_tandem if impl == "tandem" else make_redis)
     replica, old = replica_with_old_data(make_tandem)
-    assert one(replica, "REPLICAOF", "127.0.0.1", redis.port) == "OK"
-    wait_async_loading(redis, replica)
+    assert one(replica, "REPLICAOF", "127.0.0.1", primary.port) == "OK"
+    wait_async_loading(primary, replica)
     wait_until(lambda: int(repl(replica)["master_sync_read_bytes"]) > 50000, SYNC_TIMEOUT,
                interval=0.01)
     before = failures(replica)
     if cut == "client kill":
-        assert one(redis, "CLIENT", "KILL", "TYPE", "replica") >= 1
+        assert one(primary, "CLIENT", "KILL", "TYPE", "replica") >= 1
     else:
-        os.kill(redis.pid, signal.SIGKILL)
-        redis.proc.wait(10)
+        os.kill(primary.pid, signal.SIGKILL)
+        primary.proc.wait(10)
     wait_until(lambda: failures(replica) > before, SYNC_TIMEOUT, interval=0.01,
-               message=describe(redis, replica) if cut == "client kill" else "a failure")
+               message=describe(primary, replica) if cut == "client kill" else "a failure")
     assert not async_loading(replica)
     assert digest(replica) == old
     assert one(replica, "GET", "k") == b"old"
@@ -249,8 +261,8 @@ def test_swapdb_keeps_the_old_data_when_the_transfer_is_cut(make_tandem, make_re
     assert repl(replica)["master_link_status"] == "down"
     if cut == "client kill":
         # It retries, and the next transfer goes through.
-        assert one(redis, "CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
-        assert_same_data(redis, replica)
+        assert one(primary, "CONFIG", "SET", "rdb-key-save-delay", "0") == "OK"
+        assert_same_data(primary, replica)
         assert one(replica, "GET", "k") == b"new"
     else:
         # It keeps trying, serving the old data meanwhile.

@@ -19,8 +19,8 @@ equals the primary's master_repl_offset. Every wait is bounded.
 import os
 import signal
 
-from conftest import (RespReader, digest, encode_command, info_fields, one, raw_connect, repl,
-                      session, wait_until)
+from conftest import (RespReader, digest, encode_command, info_fields, one, raw_connect,
+                      recv_until_closed, repl, session, wait_until)
 
 DEBUG = ["--enable-debug-command", "yes"]
 PRIMARY_ARGS = DEBUG + ["--save", ""]
@@ -135,6 +135,26 @@ def test_cut_on_the_primary_resyncs_partially_with_the_missed_writes(make_tandem
     assert one(replica, "GET", "missed:399") == b"v" * 20
 
 
+def test_cuts_under_a_concurrent_write_load_resync_partially(make_tandem):
+    from test_repl_replica import LoadThread
+    primary, replica = tandem_pair(make_tandem, "--repl-backlog-size", "64mb")
+    load = LoadThread(primary.port, 60000, seed=11)
+    load.start()
+    for round in range(4):
+        partial = int(repl(replica)["tandem_link_partial_syncs"])
+        if round % 2 == 0:
+            assert one(replica, "CLIENT", "KILL", "TYPE", "master") == 1
+        else:
+            assert one(primary, "CLIENT", "KILL", "TYPE", "replica") == 1
+        wait_until(lambda: int(repl(replica)["tandem_link_partial_syncs"]) == partial + 1,
+                   SYNC_TIMEOUT, message=describe(primary, replica))
+    load.finish()
+    one(primary, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    assert_same_data(primary, replica)
+    stats = sync_stats(primary)
+    assert stats["sync_full"] == 1 and stats["sync_partial_ok"] == 4, stats
+
+
 def test_cut_longer_than_the_backlog_falls_back_to_a_full_sync(make_tandem):
     primary, replica = tandem_pair(make_tandem, "--repl-backlog-size", "16kb")
     kill_primary_side_while_stopped(primary, replica,
@@ -206,6 +226,44 @@ def test_info_backlog_fields_and_config(make_tandem):
     assert one(primary, "CONFIG", "GET", "repl-backlog-ttl") == [b"repl-backlog-ttl", b"1"]
 
 
+def shutdown_saving(srv):
+    with raw_connect(srv.port) as s:
+        s.sendall(encode_command("SHUTDOWN", "SAVE"))
+        assert recv_until_closed(s, timeout=30) == (b"", True)
+    assert srv.wait_exit(30) == 0
+
+
+def restart_after_shutdown_save(primary, restored=True):
+    """SHUTDOWN SAVE writes the ID and offset in the dump (once a replica
+    attached); the primary comes back on the same port and dir, and loads
+    it."""
+    shutdown_saving(primary)
+    primary.start(PRIMARY_ARGS, port=primary.port)
+    assert ("Replication history restored from the dump" in primary.read_log()) == restored
+
+
+def test_restarted_primary_resyncs_partially(make_tandem):
+    primary, replica = tandem_pair(make_tandem)
+    replid = repl(primary)["master_replid"]
+    restart_after_shutdown_save(primary)
+    info = repl(primary)
+    assert info["master_replid"] == replid and info["repl_backlog_active"] == "1"
+    assert_same_data(primary, replica)
+    assert sync_stats(primary) == {"sync_full": 0, "sync_partial_ok": 1, "sync_partial_err": 0}
+    assert repl(replica)["tandem_link_partial_syncs"] == "1"
+    writes(primary, "after", 300)
+    assert_same_data(primary, replica)
+
+
+def test_restarted_primary_without_replicas_starts_a_new_history(make_tandem):
+    primary = make_tandem(PRIMARY_ARGS)
+    writes(primary, "alone", 10)
+    replid = repl(primary)["master_replid"]
+    restart_after_shutdown_save(primary, restored=False)
+    assert repl(primary)["master_replid"] != replid
+    assert one(primary, "GET", "alone:9") == b"v" * 20
+
+
 # ------------------------------------------------------------- interop
 
 
@@ -239,3 +297,15 @@ def test_tandem_replica_of_redis_resyncs_partially(make_tandem, make_redis):
     assert_same_data(primary, replica)
     assert sync_stats(primary)["sync_partial_ok"] == 2
     assert one(replica, "GET", "missed:299") == b"v" * 20
+
+
+def test_redis_replica_of_a_restarted_tandem_primary_resyncs_partially(make_tandem, make_redis):
+    primary = make_tandem(PRIMARY_ARGS)
+    writes(primary, "before", 500)
+    replica = make_redis(DEBUG + replicaof_args(primary))
+    assert_same_data(primary, replica)
+    restart_after_shutdown_save(primary)
+    assert_same_data(primary, replica)
+    assert sync_stats(primary) == {"sync_full": 0, "sync_partial_ok": 1, "sync_partial_err": 0}
+    writes(primary, "after", 300)
+    assert_same_data(primary, replica)

@@ -9,10 +9,10 @@ takes its dump's replication ID and offset as its cached primary and
 resyncs partially. Datasets are compared with DEBUG DIGEST
 once the offsets are equal; every wait is bounded.
 """
-from test_psync import (DEBUG, PRIMARY_ARGS, assert_same_data, replicaof_args, sync_stats,
-                        writes)
+from test_psync import (DEBUG, PRIMARY_ARGS, assert_same_data, replicaof_args, shutdown_saving,
+                        sync_stats, wait_link_down, writes)
 
-from conftest import encode_command, one, raw_connect, recv_until_closed, repl
+from conftest import RespError, RespReader, encode_command, one, raw_connect, repl, wait_until
 
 
 def test_a_chain_forwards_the_primary_stream_with_the_same_offsets(make_tandem):
@@ -32,6 +32,22 @@ def test_a_chain_forwards_the_primary_stream_with_the_same_offsets(make_tandem):
     assert after["sync_partial_ok"] == before["sync_partial_ok"] + 1
     assert after["sync_full"] == before["sync_full"]
     assert one(c, "GET", "cut:299") == b"v" * 20
+
+
+def test_a_chain_stays_equal_under_a_concurrent_write_load(make_tandem):
+    from test_repl_replica import LoadThread
+    a = make_tandem(PRIMARY_ARGS)
+    b = make_tandem(DEBUG + replicaof_args(a))
+    c = make_tandem(DEBUG + replicaof_args(b))
+    load = LoadThread(a.port, 40000, seed=12)
+    load.start()
+    wait_until(lambda: repl(c)["master_link_status"] == "up", 60, message=lambda: repl(c))
+    assert one(c, "CLIENT", "KILL", "TYPE", "master") == 1
+    load.finish()
+    one(a, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    assert_same_data(a, b)
+    assert_same_data(a, c)
+    assert repl(c)["master_repl_offset"] == repl(a)["master_repl_offset"]
 
 
 def test_the_other_replicas_resync_partially_with_a_promoted_one(make_tandem):
@@ -58,13 +74,6 @@ def test_the_other_replicas_resync_partially_with_a_promoted_one(make_tandem):
     assert repl(c)["master_replid"] == repl(b)["master_replid"]
 
 
-def shutdown_saving(srv):
-    with raw_connect(srv.port) as s:
-        s.sendall(encode_command("SHUTDOWN", "SAVE"))
-        assert recv_until_closed(s, timeout=30) == (b"", True)
-    assert srv.wait_exit(30) == 0
-
-
 def test_a_restarted_replica_resyncs_partially_from_its_dump(make_tandem):
     a = make_tandem(PRIMARY_ARGS)
     writes(a, "before", 300)
@@ -79,3 +88,43 @@ def test_a_restarted_replica_resyncs_partially_from_its_dump(make_tandem):
     assert repl(b)["master_replid"] == saved["master_replid"]
     assert one(b, "GET", "while-down:199") == b"v" * 20
     assert "Before turning into a replica, using my own master parameters" in b.read_log()
+
+
+def test_a_replica_without_its_primary_refuses_sync_with_nomasterlink(make_tandem):
+    a = make_tandem(PRIMARY_ARGS)
+    writes(a, "before", 300)
+    b = make_tandem(DEBUG + replicaof_args(a))
+    c = make_tandem(DEBUG + replicaof_args(b))
+    assert_same_data(a, c)
+    a.stop()
+    wait_link_down(b)
+    with raw_connect(b.port) as s:
+        reader = RespReader(s, 30)
+        s.sendall(encode_command("PSYNC", "?", -1))
+        reply = reader.read()
+    assert isinstance(reply, RespError)
+    assert str(reply) == "NOMASTERLINK Can't SYNC while not connected with my master"
+    # A replica of the cut-off one retries, visibly, until the chain is whole.
+    assert one(c, "CLIENT", "KILL", "TYPE", "master") == 1
+    wait_until(lambda: "NOMASTERLINK" in repl(c)["tandem_link_last_failure"], 30,
+               message=lambda: repl(c))
+    a.start(PRIMARY_ARGS, port=a.port)
+    writes(a, "back", 100)
+    assert_same_data(a, c)
+
+
+def test_the_old_primary_rejoins_the_promoted_one_partially(make_tandem):
+    """A failover both ways: B promoted, A (the old primary, with its data
+    and offset) turned into B's replica resyncs partially, then B writes
+    reach A."""
+    a = make_tandem(PRIMARY_ARGS)
+    writes(a, "before", 300)
+    b = make_tandem(DEBUG + replicaof_args(a))
+    assert_same_data(a, b)
+    assert one(b, "REPLICAOF", "NO", "ONE") == "OK"
+    assert one(a, "REPLICAOF", "127.0.0.1", b.port) == "OK"
+    writes(b, "after", 200)
+    assert_same_data(b, a)
+    assert sync_stats(b)["sync_partial_ok"] == 1 and sync_stats(b)["sync_full"] == 0
+    assert repl(a)["tandem_link_partial_syncs"] == "1"
+    assert one(a, "GET", "after:199") == b"v" * 20

@@ -26,7 +26,8 @@ from conftest import (digest, one, repl, RespError, RespReader, encode_command, 
                       recv_until_closed, same_replies, session, wait_until)
 
 DEBUG = ["--enable-debug-command", "yes"]
-PRIMARY_ARGS = DEBUG + ["--save", ""]
+# The RDB through a file on disk: test_diskless.py covers the diskless sync.
+PRIMARY_ARGS = DEBUG + ["--save", "", "--repl-diskless-sync", "no"]
 SYNC_TIMEOUT = 60
 REDIS_CHECK_RDB = "/usr/bin/redis-check-rdb"
 
@@ -146,6 +147,21 @@ class Stream:
         return out, self.consumed - start
 
 
+def sync_writes():
+    """Writes to make while a replica waits for its RDB (on DEBUG POPULATE
+    3000), checked on the replica by assert_sync_writes."""
+    commands = [("DEL", f"key:{i}") for i in range(300)] + [("APPEND", "key:2999", "!")]
+    commands += [("SELECT", 2)]
+    for i in range(300):
+        commands += [("SET", f"new{i}", i), ("INCR", "counter")]
+    return commands
+
+
+def assert_sync_writes(replica):
+    assert one(replica, "DBSIZE") == 2700
+    assert session(replica, [("SELECT", 2), ("GET", "counter")])[1] == b"300"
+
+
 def write_load(srv, seed, batches, flushall=False):
     """One writer: batches of 100 pipelined writes over four databases, with
     a FLUSHALL half way when flushall is set."""
@@ -224,17 +240,12 @@ def test_writes_during_the_bgsave_are_not_lost(make_tandem, make_redis):
     replica = start_replica(make_redis, primary)
     wait_until(lambda: [r["state"] for r in replicas_of(repl(primary))] == ["wait_bgsave"],
                SYNC_TIMEOUT, message=describe(primary, replica))
-    commands = [("DEL", f"key:{i}") for i in range(300)] + [("APPEND", "key:2999", "!")]
-    commands += [("SELECT", 2)]
-    for i in range(300):
-        commands += [("SET", f"new{i}", i), ("INCR", "counter")]
-    session(primary, commands)
+    session(primary, sync_writes())
     # The writes above went out while the replica still waited for its RDB.
     assert [r["state"] for r in replicas_of(repl(primary))] == ["wait_bgsave"]
     wait_online(primary, 1)
     assert_same_data(primary, replica)
-    assert one(replica, "DBSIZE") == 2700
-    assert session(replica, [("SELECT", 2), ("GET", "counter")])[1] == b"300"
+    assert_sync_writes(replica)
 
 
 def test_two_replicas_asking_together_share_one_bgsave(make_tandem, make_redis):

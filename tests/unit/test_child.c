@@ -204,6 +204,21 @@ START_TEST(test_child_second_start_refused)
 }
 END_TEST
 
+START_TEST(test_child_hold_refuses_new_children)
+{
+    child_hold(1);
+    str err = NULL;
+    ck_assert_int_eq(child_start(CHILD_RDB, body_success, NULL, &err), -1);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "shutting down") != NULL, "error: %s", err);
+    str_free(err);
+    ck_assert_int_eq(child_running(), CHILD_NONE);
+    child_hold(0);
+    start_ok(body_success, NULL);
+    wait_done();
+}
+END_TEST
+
 START_TEST(test_child_reports_progress_and_cow)
 {
     static long long keys = 1234;
@@ -238,6 +253,7 @@ static Suite *child_suite(void)
     tcase_add_test(tc, test_child_killed_by_own_signal);
     tcase_add_test(tc, test_child_kill);
     tcase_add_test(tc, test_child_second_start_refused);
+    tcase_add_test(tc, test_child_hold_refuses_new_children);
     tcase_add_test(tc, test_child_reports_progress_and_cow);
     return s;
 }

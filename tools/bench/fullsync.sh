@@ -6,15 +6,17 @@
 # REPLICAOF 127.0.0.1 <primary port> until the replica's INFO replication
 # shows master_link_status:up and its DBSIZE equals the primary's (polled
 # every 10 ms, given up after 120 s). Rows: every server on its defaults
-# (Redis 7.0 defaults to diskless sync, with repl-diskless-sync-delay 5;
-# tandem syncs through a disk RDB only), and every server given
-# --repl-diskless-sync no; then the same two with the replica given
-# --repl-diskless-load swapdb (it loads from the socket into a new dataset
-# while the old one serves). Rounds alternate which implementation goes first;
-# the figure is the median. A measurement, never a pass/fail test.
+# (both default to diskless sync with repl-diskless-sync-delay 5, so the 5 s
+# wait dominates), every server given --repl-diskless-sync yes
+# --repl-diskless-sync-delay 0 (the RDB straight to the socket, at once),
+# every server given --repl-diskless-sync no (through a file on disk), then
+# the last two with the replica given --repl-diskless-load swapdb (it loads
+# from the socket into a new dataset while the old one serves). Rounds
+# alternate which implementation goes first; the figure is the median. A
+# measurement, never a pass/fail test.
 #
 # Usage: tools/bench/fullsync.sh [rounds] [keys]   (ROUNDS, default 3; KEYS, default 1000000;
-#        ROWS, default "defaults disk swapdb swapdb-disk")
+#        ROWS, default "defaults diskless disk swapdb swapdb-disk")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -57,10 +59,13 @@ sync_secs() {
 
 results="$work/results"
 : >"$results"
-rows=${ROWS:-defaults disk swapdb swapdb-disk}
+rows=${ROWS:-defaults diskless disk swapdb swapdb-disk}
 for row in $rows; do
   args=() replica_args=()
-  case $row in *disk) args=(--repl-diskless-sync no) ;; esac
+  case $row in
+    diskless | swapdb) args=(--repl-diskless-sync yes --repl-diskless-sync-delay 0) ;;
+    disk | swapdb-disk) args=(--repl-diskless-sync no) ;;
+  esac
   case $row in swapdb*) replica_args=(--repl-diskless-load swapdb) ;; esac
   for round in $(seq 1 "$rounds"); do
     if [ $((round % 2)) -eq 1 ]; then order="tandem redis"; else order="redis tandem"; fi
@@ -81,8 +86,9 @@ rows = {}
 for line in open(sys.argv[1]):
     row, who, value = line.split("\t")
     rows.setdefault(row, {}).setdefault(who, []).append(float(value))
-labels = {"defaults": "defaults (redis diskless)", "disk": "--repl-diskless-sync no",
-          "swapdb": "replica swapdb", "swapdb-disk": "replica swapdb, sync no"}
+labels = {"defaults": "defaults (diskless, delay 5)", "diskless": "diskless, delay 0",
+          "disk": "--repl-diskless-sync no", "swapdb": "diskless 0, replica swapdb",
+          "swapdb-disk": "sync no, replica swapdb"}
 for row in sys.argv[2].split():
     t = statistics.median(rows[row]["tandem"])
     r = statistics.median(rows[row]["redis"])
