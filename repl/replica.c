@@ -31,7 +31,7 @@
 #include "net/resp_parse.h"
 #include "rdb/bgsave.h"
 #include "rdb/load.h"
-#include "repl/diskless.h"
+#include "repl/diskless_load.h"
 #include "repl/link.h"
 #include "repl/proto.h"
 #include "repl/repl.h"
@@ -244,14 +244,14 @@ static int replica_load_rdb(void *priv, const char *path, str *err)
 static int replica_diskless(void *priv)
 {
     (void)priv;
-    return diskless_choose();
+    return diskless_load_choose();
 }
 
 static int replica_load_conn(void *priv, rdb_stream *s, str *err)
 {
     (void)priv;
     rdb_load_info info;
-    if (diskless_load(s, replica_load_tick, NULL, &info, err) != 0) return -1;
+    if (diskless_load_run(s, replica_load_tick, NULL, &info, err) != 0) return -1;
     rs.loaded = info.aux;
     return 0;
 }
@@ -493,7 +493,7 @@ void replica_register_config(void)
     config_register_bool("replica-read-only", &rs.read_only, 1, 0, NULL, NULL);
     config_register_bool("replica-serve-stale-data", &rs.serve_stale, 1, 0, NULL, NULL);
     config_register_ll("replica-priority", &rs.priority, 100, 0, 0x7fffffff, 0, NULL, NULL);
-    diskless_register_config();
+    diskless_load_register_config();
 }
 
 void replica_init(loop *l, const long long *listening_port)

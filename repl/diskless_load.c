@@ -1,10 +1,10 @@
-/* diskless.c: repl-diskless-load (see diskless.h): the directive, the
+/* diskless_load.c: repl-diskless-load (see diskless_load.h): the directive, the
  * choice at +FULLRESYNC, and the load from the link through rdb/bgsave,
  * which swaps datasets around each nested event-loop iteration in swapdb
  * mode. What clients may not run meanwhile (REPLICAOF, SYNC, SAVE...) is
  * refused by the LOADING gate through CMD_NO_ASYNC_LOADING, so nothing
  * tears the link down under the loader. */
-#include "repl/diskless.h"
+#include "repl/diskless_load.h"
 
 #include "core/config.h"
 #include "core/db.h"
@@ -25,7 +25,7 @@ static struct {
     int async; /* the transfer being loaded is a swapdb one */
 } dl;
 
-void diskless_register_config(void)
+void diskless_load_register_config(void)
 {
     config_register_enum("repl-diskless-load", &dl.mode, diskless_modes, DISKLESS_DISABLED, 0, NULL,
                          NULL);
@@ -39,7 +39,7 @@ static long long diskless_dataset_keys(void)
     return n;
 }
 
-int diskless_choose(void)
+int diskless_load_choose(void)
 {
     dl.async = 0;
     switch (dl.mode) {
@@ -66,8 +66,8 @@ int diskless_choose(void)
     }
 }
 
-int diskless_load(rdb_stream *s, void (*tick)(void *data), void *tick_data, rdb_load_info *info,
-                  str *err)
+int diskless_load_run(rdb_stream *s, void (*tick)(void *data), void *tick_data, rdb_load_info *info,
+                      str *err)
 {
     if (!dl.async) log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: Flushing old data");
     log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: Loading DB in memory");
