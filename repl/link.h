@@ -54,8 +54,10 @@ typedef struct link_hooks {
     /* Required with diskless: replaces the dataset with the RDB read from s,
      * a connection stream (rdb/stream_conn.h) over the link's connection,
      * all or nothing; a load only succeeds once rdb_stream_conn_finish(s)
-     * has. The link's connection must stay open meanwhile (nothing may stop
-     * or restart the link). 0, or -1 with *err set to a new str (or NULL). */
+     * has. Nothing should stop or restart the link meanwhile (the caller
+     * refuses REPLICAOF); if something does, the stream is closed first, so
+     * the loader's next read fails and the load ends cleanly. 0, or -1 with
+     * *err set to a new str (or NULL). */
     int (*load_conn)(void *priv, rdb_stream *s, str *err);
     /* +CONTINUE: the partial resync was accepted. c is the caller's from now
      * on; new_replid is the primary's new ID or NULL when unchanged; extra
