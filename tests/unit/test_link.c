@@ -135,6 +135,7 @@ static int test_link_load_conn(void *priv, rdb_stream *s, str *err)
     ck_assert_int_eq(test_link_dir_count(), 0);
     ck_assert(link_sync_in_progress(t_link));
     rdb_stream_conn_set_serve(s, test_link_serve, NULL);
+    if (t_load_stops) link_stop(t_link); /* the stream goes with the link */
     str_free(t_loaded);
     t_loaded = str_new_len(NULL, t_load_len);
     if (rdb_stream_read(s, t_loaded, t_load_len) != 0 || rdb_stream_conn_finish(s) != 0) {
@@ -836,6 +837,14 @@ START_TEST(test_link_diskless_load_failure)
     test_link_assert_failed("Failed trying to load the MASTER synchronization DB from socket: "
                             "Replication stream EOF marker is broken");
     ck_assert_str_eq(t_loaded, "HELLO");
+    ck_assert_int_eq(t_connected, 0);
+    /* The link stopped under the loader: its reads fail, nothing leaks. */
+    t_load_stops = 1;
+    test_link_drive(LINK_TRANSFER);
+    test_link_feed_s("$EOF:" T_MARK "\r\nHELLO");
+    test_link_assert_state(LINK_NONE);
+    ck_assert_int_eq(t_loads, 2);
+    ck_assert_uint_eq(fake_conn_live(), 0);
     ck_assert_int_eq(t_connected, 0);
 }
 END_TEST
