@@ -29,6 +29,7 @@
 #include "net/conn.h"
 #include "net/output.h"
 #include "net/resp_parse.h"
+#include "net/tls_config.h"
 #include "rdb/load.h"
 #include "repl/link.h"
 #include "repl/proto.h"
@@ -86,7 +87,9 @@ static void replica_configure_link(void)
                        .masteruser = rs.masteruser,
                        .announce_ip = rs.announce_ip,
                        .announce_port = (int)rs.announce_port,
-                       .listening_port = (int)*rs.listening_port,
+                       .listening_port = tls_config_replication() && tls_config_port()
+                                             ? tls_config_port()
+                                             : (int)*rs.listening_port,
                        .timeout_ms = repl_timeout_ms()};
     link_configure(rs.link, &s);
 }
@@ -213,7 +216,7 @@ static void replica_check_timeout(long long now_ms)
 static conn *replica_new_conn(void *priv)
 {
     (void)priv;
-    return conn_create_socket(rs.loop);
+    return tls_config_replication_conn(rs.loop);
 }
 
 /* All or nothing: the old dataset comes back unless the whole file loads.
