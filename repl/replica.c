@@ -347,7 +347,8 @@ static const char *replica_role_state(enum link_state state)
     switch (state) {
     case LINK_NONE:
     case LINK_CONNECT: return "connect";
-    case LINK_CONNECTING: return "connecting";
+    case LINK_CONNECTING:
+    case LINK_TLS_HANDSHAKE: return "connecting";
     case LINK_TRANSFER: return "sync";
     case LINK_CONNECTED: return "connected";
     default: return "handshake";
