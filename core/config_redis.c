@@ -128,7 +128,6 @@ static const config_redis_directive config_redis_directives[] = {
     {"port", "6379", 0},
     {"proc-title-template", "{title} {listen-addr} {server-mode}", 0},
     {"propagation-error-behavior", "ignore", 0},
-    {"protected-mode", "yes", 0},
     {"proto-max-bulk-len", "536870912", 0},
     {"rdb-del-sync-files", "no", 0},
     {"rdb-save-incremental-fsync", "yes", 0},

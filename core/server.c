@@ -223,6 +223,7 @@ void server_register_config(void)
     config_register_string("pidfile", &server.pidfile, "", imm, NULL, NULL);
     config_register_string("dir", &server.dir, "./", 0, apply_dir, NULL);
     config_register_string("requirepass", &server.requirepass, "", CONFIG_SENSITIVE, NULL, NULL);
+    config_register_bool("protected-mode", &server.clients.protected_mode, 1, 0, NULL, NULL);
     config_register_memory("proto-max-bulk-len", &server.clients.proto.max_bulk_len,
                            512LL * 1024 * 1024, 1024 * 1024, 0x7fffffffffffLL, 0, apply_proto, NULL);
     config_register_memory("client-query-buffer-limit", &server.clients.query_buffer_limit,

@@ -363,3 +363,15 @@ def test_replica_with_wrong_password(make_tandem, certs):
     assert_link_keeps_failing(r, "WRONGPASS")
     one(r, "CONFIG", "SET", "masterauth", "right")
     wait_link_up(r)
+
+
+def test_protected_mode_serves_loopback(make_tandem):
+    """protected-mode yes (the default) and no password: loopback clients
+    are served (the refusal of other addresses is tested in
+    tests/unit/test_protected.c, since tests connect over loopback only)."""
+    t = make_tandem()
+    r = t.client()
+    assert r.config_get("protected-mode") == {"protected-mode": "yes"}
+    assert r.ping()
+    r.config_set("protected-mode", "no")
+    assert r.config_get("protected-mode") == {"protected-mode": "no"}
