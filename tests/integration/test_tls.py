@@ -346,6 +346,7 @@ def test_replica_with_refused_certificate(make_tandem, certs):
     p = start_tls(make_tandem, certs)
     r = start_tls(make_tandem, certs, repl_extra(certs, p.tls_port, cert="selfsigned"))
     assert_link_keeps_failing(r, "I/O error trying to sync with MASTER")
+    assert "alert unknown ca" in repl(r)["tandem_link_last_failure"]
     wait_log(p, r"Error accepting a client connection: .*self-signed certificate")
 
 
