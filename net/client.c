@@ -236,6 +236,13 @@ static int client_over_query_limit(client *c)
            held > (size_t)clients.settings->query_buffer_limit;
 }
 
+/* A TLS client on a plain port: its first byte opens a TLS handshake
+ * record (0x16), which starts no RESP request and no inline command. */
+static int client_sent_tls_hello(const client *c, const char *p, ssize_t n)
+{
+    return c->read_bytes == 0 && n > 0 && p[0] == 0x16 && !strcmp(conn_type_name(c->conn), "tcp");
+}
+
 static void client_read_handler(conn *cn)
 {
     client *c = conn_get_private(cn);
@@ -251,6 +258,13 @@ static void client_read_handler(conn *cn)
     }
     if (n < 0) {
         log_msg(LOG_VERBOSE, "Reading from client: %s", conn_last_error(cn));
+        client_close_async(c);
+        return;
+    }
+    if (client_sent_tls_hello(c, c->querybuf + str_len(c->querybuf), n)) {
+        log_msg(LOG_VERBOSE, "Closing client id=%llu addr=%s: it sent a TLS handshake to a "
+                             "plain-text port",
+                (unsigned long long)c->id, c->addr);
         client_close_async(c);
         return;
     }

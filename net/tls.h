@@ -7,7 +7,8 @@
  * conn_create_accepted_tls make connections of the TLS type, which behave as
  * the plain socket type behind net/conn.h (tls_ctx.c builds contexts,
  * conn_tls.c is the connection type; OpenSSL is used in those two files
- * only). Usable by the server and by standalone tools alike. */
+ * only). Usable by the server and by standalone tools alike; a process
+ * using it must ignore SIGPIPE (OpenSSL writes to the socket with write). */
 #ifndef TANDEM_TLS_H
 #define TANDEM_TLS_H
 
