@@ -21,6 +21,7 @@
 #include "net/sock.h"
 #include "net/tls.h"
 #include "tests/unit/fake/check_suite.h"
+#include "tests/unit/fake/conn_io.h"
 #include "tests/unit/fake/loop_until.h"
 
 #define TT_BOUND_MS 10000
@@ -37,12 +38,6 @@ static conn *tt_client, *tt_server;
 static int tt_connects, tt_accepts;
 static enum conn_state tt_connect_state, tt_accept_state;
 static char tt_accept_error[256], tt_connect_error[256];
-static str tt_in;
-static int tt_eof;
-static str tt_out;
-static size_t tt_out_off;
-static int tt_saw_again;
-static size_t tt_piece; /* bytes per read of the small reader */
 
 /* ---------------------------------------------------------------- certificates */
 
@@ -123,16 +118,6 @@ static void tt_on_listen_accept(conn *c, void *data)
     tt_server = c;
 }
 
-static int tt_free_port(void)
-{
-    char err[SOCK_ERR_LEN], addr[64];
-    int fd = sock_listen_tcp("127.0.0.1", 0, 16, err);
-    ck_assert_msg(fd != -1, "listen: %s", err);
-    ck_assert_int_gt(sock_format_local(fd, addr, sizeof(addr)), 0);
-    sock_close(fd);
-    return atoi(strrchr(addr, ':') + 1);
-}
-
 static void tt_setup(void)
 {
     tl = loop_create(1024);
@@ -145,7 +130,7 @@ static void tt_setup(void)
     char err[SOCK_ERR_LEN] = "";
     char *addrs[] = {"127.0.0.1"};
     for (int tries = 0; tries < 10 && !tt_listener; tries++) {
-        tt_port = tt_free_port();
+        tt_port = conn_io_free_port();
         tt_listener = listener_create_tls(tl, 1, addrs, tt_port, 16, &tt_server_ctx,
                                           tt_on_listen_accept, NULL, err);
     }
@@ -153,12 +138,7 @@ static void tt_setup(void)
     tt_client = tt_server = NULL;
     tt_connects = tt_accepts = 0;
     tt_accept_error[0] = tt_connect_error[0] = '\0';
-    tt_in = str_empty();
-    tt_eof = 0;
-    tt_out = NULL;
-    tt_out_off = 0;
-    tt_saw_again = 0;
-    tt_piece = 64 * 1024;
+    conn_io_reset();
 }
 
 static void tt_teardown(void)
@@ -168,8 +148,7 @@ static void tt_teardown(void)
     listener_close(tt_listener);
     tls_context_free(tt_server_ctx);
     tls_context_free(tt_client_ctx);
-    str_free(tt_in);
-    str_free(tt_out);
+    conn_io_free();
     loop_destroy(tl);
 }
 
@@ -191,42 +170,6 @@ static void tt_on_accept(conn *c)
 {
     tt_accepts++;
     tt_note(c, &tt_accept_state, tt_accept_error);
-}
-
-/* Reads tt_piece bytes per call, once per call: what is left of a record
- * stays inside OpenSSL, with no socket event to come. */
-static void tt_collect(conn *c)
-{
-    char buf[64 * 1024];
-    ssize_t n = conn_read(c, buf, tt_piece < sizeof(buf) ? tt_piece : sizeof(buf));
-    if (n > 0) tt_in = str_cat_len(tt_in, buf, (size_t)n);
-    if (n == 0) {
-        tt_eof = 1;
-        conn_set_read_handler(c, NULL);
-    }
-}
-
-static void tt_echo(conn *c)
-{
-    char buf[256];
-    ssize_t n = conn_read(c, buf, sizeof(buf));
-    if (n > 0) ck_assert_int_eq(conn_write(c, buf, (size_t)n), n);
-}
-
-static void tt_push(conn *c)
-{
-    size_t len = str_len(tt_out);
-    while (tt_out_off < len) {
-        ssize_t n = conn_write(c, tt_out + tt_out_off, len - tt_out_off);
-        if (n == CONN_AGAIN) {
-            tt_saw_again = 1;
-            if (!conn_has_write_handler(c)) conn_set_write_handler(c, tt_push);
-            return;
-        }
-        ck_assert_int_gt(n, 0);
-        tt_out_off += (size_t)n;
-    }
-    conn_set_write_handler(c, NULL);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -267,11 +210,11 @@ START_TEST(test_tls_handshake_and_echo)
 {
     tt_pair();
     ck_assert_ptr_null(conn_last_error(tt_client));
-    conn_set_read_handler(tt_server, tt_echo);
-    conn_set_read_handler(tt_client, tt_collect);
+    conn_set_read_handler(tt_server, conn_io_echo);
+    conn_set_read_handler(tt_client, conn_io_collect);
     ck_assert_int_eq(conn_write(tt_client, "hello tls", 9), 9);
-    TT_RUN_UNTIL(str_len(tt_in) >= 9);
-    ck_assert_str_eq(tt_in, "hello tls");
+    TT_RUN_UNTIL(str_len(cio.in) >= 9);
+    ck_assert_str_eq(cio.in, "hello tls");
     /* The completion handlers ran once. */
     for (int i = 0; i < 5; i++)
         loop_process(tl, LOOP_ALL_EVENTS | LOOP_DONT_WAIT);
@@ -282,16 +225,16 @@ END_TEST
 
 START_TEST(test_tls_large_write)
 {
-    tt_out = str_new_len(NULL, TT_BIG);
+    cio.out = str_new_len(NULL, TT_BIG);
     for (size_t i = 0; i < TT_BIG; i++)
-        tt_out[i] = (char)(i * 13 + i / 1000);
+        cio.out[i] = (char)(i * 13 + i / 1000);
     tt_pair();
-    conn_set_read_handler(tt_server, tt_collect);
-    tt_push(tt_client);
-    ck_assert(tt_saw_again);
-    TT_RUN_UNTIL(str_len(tt_in) >= TT_BIG);
-    ck_assert_uint_eq(str_len(tt_in), TT_BIG);
-    ck_assert(memcmp(tt_in, tt_out, TT_BIG) == 0);
+    conn_set_read_handler(tt_server, conn_io_collect);
+    conn_io_push(tt_client);
+    ck_assert(cio.saw_again);
+    TT_RUN_UNTIL(str_len(cio.in) >= TT_BIG);
+    ck_assert_uint_eq(str_len(cio.in), TT_BIG);
+    ck_assert(memcmp(cio.in, cio.out, TT_BIG) == 0);
     ck_assert(!conn_has_write_handler(tt_client));
 }
 END_TEST
@@ -304,12 +247,12 @@ START_TEST(test_tls_pending_bytes_are_read)
     for (size_t i = 0; i < sizeof(msg); i++)
         msg[i] = (char)('a' + i % 26);
     tt_pair();
-    tt_piece = 7;
-    conn_set_read_handler(tt_client, tt_collect);
+    cio.piece = 7;
+    conn_set_read_handler(tt_client, conn_io_collect);
     ck_assert_int_eq(conn_write(tt_server, msg, sizeof(msg)), (ssize_t)sizeof(msg));
-    TT_RUN_UNTIL(str_len(tt_in) >= sizeof(msg));
-    ck_assert_uint_eq(str_len(tt_in), sizeof(msg));
-    ck_assert(memcmp(tt_in, msg, sizeof(msg)) == 0);
+    TT_RUN_UNTIL(str_len(cio.in) >= sizeof(msg));
+    ck_assert_uint_eq(str_len(cio.in), sizeof(msg));
+    ck_assert(memcmp(cio.in, msg, sizeof(msg)) == 0);
 }
 END_TEST
 
@@ -319,7 +262,7 @@ static void tt_read_one_then_stop(conn *c)
     char buf[4];
     ssize_t n = conn_read(c, buf, sizeof(buf));
     if (n <= 0) return;
-    tt_in = str_cat_len(tt_in, buf, (size_t)n);
+    cio.in = str_cat_len(cio.in, buf, (size_t)n);
     conn_set_read_handler(c, NULL);
 }
 
@@ -328,12 +271,12 @@ START_TEST(test_tls_pending_survive_handler_change)
     tt_pair();
     conn_set_read_handler(tt_client, tt_read_one_then_stop);
     ck_assert_int_eq(conn_write(tt_server, "0123456789", 10), 10);
-    TT_RUN_UNTIL(str_len(tt_in) >= 4);
-    ck_assert_uint_eq(str_len(tt_in), 4);
-    tt_piece = 3;
-    conn_set_read_handler(tt_client, tt_collect);
-    TT_RUN_UNTIL(str_len(tt_in) >= 10);
-    ck_assert_str_eq(tt_in, "0123456789");
+    TT_RUN_UNTIL(str_len(cio.in) >= 4);
+    ck_assert_uint_eq(str_len(cio.in), 4);
+    cio.piece = 3;
+    conn_set_read_handler(tt_client, conn_io_collect);
+    TT_RUN_UNTIL(str_len(cio.in) >= 10);
+    ck_assert_str_eq(cio.in, "0123456789");
 }
 END_TEST
 
@@ -375,24 +318,24 @@ END_TEST
 START_TEST(test_tls_writev_gathers)
 {
     tt_pair();
-    conn_set_read_handler(tt_server, tt_collect);
+    conn_set_read_handler(tt_server, conn_io_collect);
     struct iovec iov[3] = {{"abc", 3}, {"defg", 4}, {"h", 1}};
     ck_assert_int_eq(conn_writev(tt_client, iov, 3), 8);
-    TT_RUN_UNTIL(str_len(tt_in) >= 8);
-    ck_assert_str_eq(tt_in, "abcdefgh");
+    TT_RUN_UNTIL(str_len(cio.in) >= 8);
+    ck_assert_str_eq(cio.in, "abcdefgh");
 }
 END_TEST
 
 START_TEST(test_tls_clean_close_reads_eof)
 {
     tt_pair();
-    conn_set_read_handler(tt_server, tt_collect);
+    conn_set_read_handler(tt_server, conn_io_collect);
     ck_assert_int_eq(conn_write(tt_client, "last", 4), 4);
     conn_close(tt_client);
     tt_client = NULL;
-    TT_RUN_UNTIL(tt_eof);
-    ck_assert(tt_eof);
-    ck_assert_str_eq(tt_in, "last");
+    TT_RUN_UNTIL(cio.eof);
+    ck_assert(cio.eof);
+    ck_assert_str_eq(cio.in, "last");
     ck_assert_int_eq(conn_get_state(tt_server), CONN_STATE_CLOSED);
 }
 END_TEST
@@ -408,9 +351,9 @@ START_TEST(test_tls_client_without_certificate_refused)
     tt_assert_refused(tt_accept_error, "peer did not return a certificate");
     /* TLS 1.3: the client learns it at its first read. */
     if (tt_connect_state == CONN_STATE_CONNECTED) {
-        conn_set_read_handler(tt_client, tt_collect);
-        TT_RUN_UNTIL(conn_get_state(tt_client) != CONN_STATE_CONNECTED || tt_eof);
-        ck_assert(conn_get_state(tt_client) != CONN_STATE_CONNECTED || tt_eof);
+        conn_set_read_handler(tt_client, conn_io_collect);
+        TT_RUN_UNTIL(conn_get_state(tt_client) != CONN_STATE_CONNECTED || cio.eof);
+        ck_assert(conn_get_state(tt_client) != CONN_STATE_CONNECTED || cio.eof);
     }
 }
 END_TEST
@@ -428,11 +371,11 @@ START_TEST(test_tls_optional_client_certificate)
     tls_context_free(ctx); /* the connection keeps what it needs */
     ck_assert_msg(tt_accept_state == CONN_STATE_CONNECTED, "server: %s", tt_accept_error);
     ck_assert_msg(tt_connect_state == CONN_STATE_CONNECTED, "client: %s", tt_connect_error);
-    conn_set_read_handler(tt_server, tt_echo);
-    conn_set_read_handler(tt_client, tt_collect);
+    conn_set_read_handler(tt_server, conn_io_echo);
+    conn_set_read_handler(tt_client, conn_io_collect);
     ck_assert_int_eq(conn_write(tt_client, "ok", 2), 2);
-    TT_RUN_UNTIL(str_len(tt_in) >= 2);
-    ck_assert_str_eq(tt_in, "ok");
+    TT_RUN_UNTIL(str_len(cio.in) >= 2);
+    ck_assert_str_eq(cio.in, "ok");
 }
 END_TEST
 
@@ -561,11 +504,11 @@ START_TEST(test_tls_protocols_and_ciphers)
     tt_server_ctx = tt_new_server_ctx(&so);
     tls_context_free(old);
     tt_pair();
-    conn_set_read_handler(tt_server, tt_echo);
-    conn_set_read_handler(tt_client, tt_collect);
+    conn_set_read_handler(tt_server, conn_io_echo);
+    conn_set_read_handler(tt_client, conn_io_collect);
     ck_assert_int_eq(conn_write(tt_client, "v12", 3), 3);
-    TT_RUN_UNTIL(str_len(tt_in) >= 3);
-    ck_assert_str_eq(tt_in, "v12");
+    TT_RUN_UNTIL(str_len(cio.in) >= 3);
+    ck_assert_str_eq(cio.in, "v12");
 }
 END_TEST
 
