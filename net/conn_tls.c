@@ -104,7 +104,8 @@ static void tls_set_flag(conn *c, int flag, int on)
 
 /* ------------------------------------------------------------ errors */
 
-/* Records why an SSL call failed (ret: its return value) and enters ERROR. */
+/* Records why an SSL call failed (ssl_err: SSL_get_error of it), with
+ * the certificate verification result when there is one, and enters ERROR. */
 static void tls_set_ssl_error(conn *c, int ssl_err)
 {
     tls_data *t = tls_get(c);

@@ -142,8 +142,9 @@ static int tls_configure(SSL_CTX *ctx, const tls_options *o, int server, str *er
 #endif
     if (server && o->prefer_server_ciphers) opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
     SSL_CTX_set_options(ctx, opts);
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                              SSL_MODE_RELEASE_BUFFERS);
+    /* Buffers stay allocated between records: releasing them when idle
+     * costs an allocation per request on a request/reply connection. */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     if (tls_set_protocols(ctx, o->protocols, err) == -1) return -1;
     if (tls_set(o->ciphers) && SSL_CTX_set_cipher_list(ctx, o->ciphers) <= 0)
         return tls_fail(err, "Failed to configure ciphers:", o->ciphers);
