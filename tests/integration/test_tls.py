@@ -228,6 +228,14 @@ def test_stalled_handshake_is_closed(make_tandem, certs):
     assert tls_client(t, certs).ping()
 
 
+def test_wrong_key_stops_start_up(make_tandem, certs):
+    t = make_tandem(start=False)
+    t.spawn(tls_args(certs, free_port()) + ["--tls-key-file", certs / "client.key"])
+    assert t.wait_exit() != 0
+    assert re.search(r"Failed to configure TLS\. .*Failed to load private key: .*"
+                     r"key values mismatch", t.read_log())
+
+
 # ---------------------------------------------------------------- rotation
 
 
