@@ -64,6 +64,30 @@ static int check_read_crc(bk_check *c, const char *path, uint64_t end)
     return 0;
 }
 
+int bk_check_size(bk_check *c)
+{
+    if (c->bytes == UINT64_MAX || c->end == c->bytes) return 0;
+    c->err = str_cat_fmt(str_empty(),
+                         "%llu unexpected bytes after the end of the RDB at offset %llu",
+                         (ull)(c->bytes - c->end), (ull)c->end);
+    return -1;
+}
+
+int bk_check_stream(bk_check *c, rdb_stream *s, const char *path)
+{
+    rdb_load_opts opts = {.verify_checksum = 1, .skip_expired = 0, .store = 0,
+                          .on_aux = check_on_aux, .on_key = check_on_key, .priv = c};
+    int rc = rdb_load_stream(s, &opts, &c->info, &c->err);
+    c->end = s->offset;
+    if (rc < 0) {
+        if (!strstr(c->err, "offset")) c->err = str_cat_fmt(c->err, " (at offset %llu)", (ull)c->end);
+        return -1;
+    }
+    if (bk_check_size(c) < 0) return -1;
+    if (c->info.version >= RDB_VERSION_CHECKSUM) return check_read_crc(c, path, c->end);
+    return 0;
+}
+
 int bk_check_file(const char *path, bk_check *c)
 {
     rdb_stream s;
@@ -73,23 +97,9 @@ int bk_check_file(const char *path, bk_check *c)
         return -1;
     }
     c->bytes = s.limit;
-    rdb_load_opts opts = {.verify_checksum = 1, .skip_expired = 0, .store = 0,
-                          .on_aux = check_on_aux, .on_key = check_on_key, .priv = c};
-    int rc = rdb_load_stream(&s, &opts, &c->info, &c->err);
-    uint64_t end = s.offset;
+    int rc = bk_check_stream(c, &s, path);
     rdb_stream_close(&s);
-    if (rc < 0) {
-        if (!strstr(c->err, "offset"))
-            c->err = str_cat_fmt(c->err, " (at offset %llu)", (ull)end);
-        return -1;
-    }
-    if (end != c->bytes) {
-        c->err = str_cat_fmt(str_empty(), "%llu unexpected bytes after the end of the RDB at offset %llu",
-                             (ull)(c->bytes - end), (ull)end);
-        return -1;
-    }
-    if (c->info.version >= RDB_VERSION_CHECKSUM) return check_read_crc(c, path, end);
-    return 0;
+    return rc;
 }
 
 void bk_check_free(bk_check *c)

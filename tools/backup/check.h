@@ -24,7 +24,8 @@ typedef struct bk_check {
     void *priv;
     /* Out. */
     rdb_load_info info;
-    uint64_t bytes;        /* the file's size */
+    uint64_t bytes;        /* the file's size (UINT64_MAX: not known yet) */
+    uint64_t end;          /* where the RDB ended (after its checksum) */
     int has_checksum;      /* version >= 5 and not saved with rdbchecksum no */
     uint64_t checksum;     /* the stored CRC-64 */
     bk_db_keys *dbs;       /* in ascending db order */
@@ -36,6 +37,12 @@ typedef struct bk_check {
 
 /* 0 when the file is sound, else -1 with c->err. Free with bk_check_free. */
 int bk_check_file(const char *path, bk_check *c);
+/* The same over a stream reading path (the stored checksum is read back
+ * from path); c->bytes may be UINT64_MAX, then the caller sets it and calls
+ * bk_check_size once the size is known. */
+int bk_check_stream(bk_check *c, rdb_stream *s, const char *path);
+/* -1 with c->err when bytes follow the RDB's end in a file of c->bytes. */
+int bk_check_size(bk_check *c);
 void bk_check_free(bk_check *c);
 
 #endif

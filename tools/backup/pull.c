@@ -8,8 +8,15 @@
  *   the bulk header ($<len> or $EOF:<mark>, after keep-alive newlines)
  *   and the payload into FILE.tmp ........................ 3 transfer
  *   (a write that fails ................................... 5 file system)
- *   fsync, then the whole file through the loader ........ 4 verification
+ *   the whole file through the loader, fsync ............. 4 verification
  *   rename FILE.tmp to FILE, fsync the folder ............ 5 file system
+ *
+ * The verification runs in a second thread during the transfer: it reads
+ * FILE.tmp back behind the writer (follow.h) with the loader, so a pull
+ * costs the transfer's time rather than the transfer's plus a re-read of the
+ * file, and garbage stops the transfer as soon as the loader sees it. The
+ * rename waits for both the fsync and the loader's verdict on the whole
+ * file, checksum included.
  *
  * Replies that are not RESP at all count as transfer (protocol) errors. On
  * every way out before the rename FILE.tmp is removed, so FILE is either
@@ -19,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +36,7 @@
 #include "core/str.h"
 #include "tools/backup/backup.h"
 #include "tools/backup/check.h"
+#include "tools/backup/follow.h"
 #include "tools/backup/progress.h"
 #include "tools/backup/wire.h"
 
@@ -50,6 +59,13 @@ typedef struct pull {
     char replid[PROTO_REPLID_LEN + 1];
     long long offset;
     long long start_ms;
+    /* The verifier thread. */
+    bk_follow follow;
+    bk_check check;
+    pthread_t verifier;
+    int verifier_on;
+    int verify_rc;
+    int verify_done; /* atomic: the thread has finished */
 } pull;
 
 static pull *pull_active; /* for the signal handler */
@@ -171,6 +187,58 @@ static int pull_handshake(pull *p)
     return 0;
 }
 
+/* ------------------------------------------------------------ verifier */
+
+static void *pull_verifier_main(void *arg)
+{
+    pull *p = arg;
+    p->verify_rc = bk_check_stream(&p->check, &p->follow.s, p->tmp);
+    __atomic_store_n(&p->verify_done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* Starts the loader on FILE.tmp, behind the writer. Signals stay with the
+ * main thread. */
+static int pull_verifier_start(pull *p)
+{
+    uint64_t limit = p->use_mark ? UINT64_MAX : (uint64_t)p->size;
+    if (bk_follow_open(&p->follow, p->tmp, limit) < 0)
+        return pull_fail(p, BK_EXIT_FS, "opening %s: %s", p->tmp, strerror(errno));
+    p->check.bytes = UINT64_MAX;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&p->verifier, NULL, pull_verifier_main, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        bk_follow_close(&p->follow);
+        return pull_fail(p, BK_EXIT_FS, "starting the verifier: %s", strerror(rc));
+    }
+    p->verifier_on = 1;
+    return 0;
+}
+
+/* Waits for the verifier (stopping it first unless the file is whole). */
+static void pull_verifier_join(pull *p, int stop)
+{
+    if (!p->verifier_on) return;
+    if (stop) bk_follow_stop(&p->follow);
+    pthread_join(p->verifier, NULL);
+    bk_follow_close(&p->follow);
+    p->verifier_on = 0;
+}
+
+/* The loader's verdict on the whole file. */
+static int pull_verdict(pull *p)
+{
+    pull_verifier_join(p, 0);
+    bk_check *c = &p->check;
+    c->bytes = (uint64_t)p->got;
+    if (p->verify_rc == 0 && bk_check_size(c) == 0) return 0;
+    return pull_fail(p, c->err_fs ? BK_EXIT_FS : BK_EXIT_VERIFY,
+                     "the received RDB is not sound, nothing saved: %s", c->err);
+}
+
 /* ------------------------------------------------------------ transfer */
 
 static int pull_header(pull *p)
@@ -244,6 +312,11 @@ static int pull_payload(pull *p)
         if (pull_write(p, buf, upto >= 0 ? (size_t)upto : (size_t)n)) return BK_EXIT_FS;
         bk_progress_update(&p->prog, p->got);
         if (upto >= 0) break;
+        /* The bytes that may be the start of the end mark are held back. */
+        long long safe = p->use_mark ? p->got - PROTO_MARK_LEN : p->got;
+        if (safe > 0) bk_follow_publish(&p->follow, (uint64_t)safe, 0);
+        if (__atomic_load_n(&p->verify_done, __ATOMIC_ACQUIRE) && p->verify_rc < 0)
+            return pull_verdict(p);
     }
     p->w.tick = NULL;
     if (p->use_mark) {
@@ -251,6 +324,7 @@ static int pull_payload(pull *p)
         if (ftruncate(p->fd, p->got) < 0)
             return pull_fail(p, BK_EXIT_FS, "truncating %s: %s", p->tmp, strerror(errno));
     }
+    bk_follow_publish(&p->follow, (uint64_t)p->got, 1);
     bk_progress_update(&p->prog, p->got);
     bk_progress_end(&p->prog);
     return 0;
@@ -265,13 +339,6 @@ static int pull_seal(pull *p)
     p->fd = -1;
     if (rc < 0) return pull_fail(p, BK_EXIT_FS, "closing %s: %s", p->tmp, strerror(errno));
     return 0;
-}
-
-static int pull_verify(pull *p, bk_check *c)
-{
-    if (bk_check_file(p->tmp, c) == 0) return 0;
-    return pull_fail(p, c->err_fs ? BK_EXIT_FS : BK_EXIT_VERIFY,
-                     "the received RDB is not sound, nothing saved: %s", c->err);
 }
 
 static int pull_rename(pull *p)
@@ -346,15 +413,13 @@ static int pull_run(pull *p)
     pull_log(p, "connected to %s:%d", o->host, o->port);
     int rc = pull_handshake(p);
     if (!rc) rc = pull_header(p);
+    if (!rc) rc = pull_verifier_start(p);
     if (!rc) rc = pull_payload(p);
     bk_wire_close(&p->w);
     if (!rc) rc = pull_seal(p);
-    if (rc) return rc;
-    bk_check c = {0};
-    rc = pull_verify(p, &c);
+    if (!rc) rc = pull_verdict(p);
     if (!rc) rc = pull_rename(p);
-    if (!rc) pull_summary(p, &c, (double)(loop_now_ms() - p->start_ms) / 1000.0);
-    bk_check_free(&c);
+    if (!rc) pull_summary(p, &p->check, (double)(loop_now_ms() - p->start_ms) / 1000.0);
     return rc;
 }
 
@@ -371,6 +436,8 @@ int bk_pull(const bk_pull_opts *o)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     int rc = pull_run(&p);
+    pull_verifier_join(&p, 1);
+    bk_check_free(&p.check);
     bk_wire_close(&p.w);
     if (p.fd >= 0) close(p.fd);
     if (rc) unlink(p.tmp);
