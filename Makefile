@@ -77,6 +77,11 @@ $(B)/tests/%: tests/unit/%.c $(FAKE_OBJ) $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(FAKE_OBJ) $(LIB) $(LDLIBS) $(CHECK_LIBS)
 
+# tandem-backup's leaf parts are unit-tested like the library's leaves.
+$(B)/tests/test_backup: tests/unit/test_backup.c $(patsubst %,$(B)/tools/backup/%.o,check follow wire) $(FAKE_OBJ) $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LIB) $(LDLIBS) $(CHECK_LIBS)
+
 test-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; exit $$fail
 
