@@ -133,6 +133,18 @@ class FakeServer:
         self.thread.join(RUN_TIMEOUT)
 
 
+def sends(*chunks, hold=True):
+    """A fake server's script: the handshake, then each chunk in its own
+    send, then (hold) the connection kept open until the test ends."""
+    def script(srv, conn, f):
+        if srv.handshake(conn, f):
+            for chunk in chunks:
+                conn.sendall(chunk)
+            if hold:
+                srv.release.wait(RUN_TIMEOUT)
+    return script
+
+
 @pytest.fixture
 def fake():
     servers = []
@@ -310,14 +322,7 @@ def test_inspect_refuses_a_corrupt_file(sound_rdb, tmp_path):
 # ---------------------------------------------------------------- framings via the fake
 
 def test_keepalives_then_length_framing(fake, sound_rdb, tmp_path):
-    def script(srv, conn, f):
-        if srv.handshake(conn, f):
-            conn.sendall(b"\n\n\n")
-            conn.sendall(b"$%d\r\n" % len(sound_rdb) + sound_rdb[:100])
-            conn.sendall(sound_rdb[100:])
-            srv.release.wait(RUN_TIMEOUT)
-
-    srv = fake(script)
+    srv = fake(sends(b"\n\n\n", b"$%d\r\n" % len(sound_rdb) + sound_rdb[:100], sound_rdb[100:]))
     out = tmp_path / "f.rdb"
     r = pull(srv.port, out, "--json")
     assert r.returncode == 0, r.stderr
@@ -332,13 +337,8 @@ def test_keepalives_then_length_framing(fake, sound_rdb, tmp_path):
 def test_eof_framing_with_the_mark_split_and_bytes_after_it(fake, sound_rdb, tmp_path):
     mark = b"0123456789abcdef0123456789abcdef01234567"
 
-    def script(srv, conn, f):
-        if srv.handshake(conn, f):
-            conn.sendall(b"\n$EOF:" + mark + b"\r\n" + sound_rdb + mark[:13])
-            conn.sendall(mark[13:] + b"*1\r\n$4\r\nPING\r\n")
-            srv.release.wait(RUN_TIMEOUT)
-
-    srv = fake(script)
+    srv = fake(sends(b"\n$EOF:" + mark + b"\r\n" + sound_rdb + mark[:13],
+                     mark[13:] + b"*1\r\n$4\r\nPING\r\n"))
     out = tmp_path / "f.rdb"
     r = pull(srv.port, out, "--json")
     assert r.returncode == 0, r.stderr
@@ -408,12 +408,7 @@ def test_refusals_and_garbage_in_the_handshake(fake, tmp_path, reply, code, text
 
 @pytest.mark.parametrize("header", [b"$notanumber\r\n", b"+OK\r\n", b"-ERR BGSAVE failed\r\n"])
 def test_bad_bulk_header_exits_3(fake, tmp_path, header):
-    def script(srv, conn, f):
-        if srv.handshake(conn, f):
-            conn.sendall(header)
-            srv.release.wait(RUN_TIMEOUT)
-
-    srv = fake(script)
+    srv = fake(sends(header))
     out = tmp_path / "x.rdb"
     r = pull(srv.port, out)
     assert r.returncode == 3, r.stderr
@@ -423,12 +418,7 @@ def test_bad_bulk_header_exits_3(fake, tmp_path, header):
 def test_garbage_payload_fails_verification_exit_4(fake, tmp_path):
     junk = bytes(range(256)) * 40
 
-    def script(srv, conn, f):
-        if srv.handshake(conn, f):
-            conn.sendall(b"$%d\r\n" % len(junk) + junk)
-            srv.release.wait(RUN_TIMEOUT)
-
-    srv = fake(script)
+    srv = fake(sends(b"$%d\r\n" % len(junk) + junk))
     out = tmp_path / "x.rdb"
     r = pull(srv.port, out)
     assert r.returncode == 4, r.stderr
@@ -437,13 +427,34 @@ def test_garbage_payload_fails_verification_exit_4(fake, tmp_path):
 
 
 @pytest.mark.parametrize("framing", ["length", "eof"])
-def test_link_cut_mid_transfer_exits_3(fake, sound_rdb, tmp_path, framing):
-    def script(srv, conn, f):
-        if srv.handshake(conn, f):
-            head = b"$%d\r\n" % len(sound_rdb) if framing == "length" else b"$EOF:" + b"m" * 40 + b"\r\n"
-            conn.sendall(head + sound_rdb[:len(sound_rdb) // 2])
+def test_payload_with_a_flipped_byte_fails_its_checksum_exit_4(fake, sound_rdb, tmp_path, framing):
+    at = sound_rdb.index(b"vvvvvvvvvv")
+    bad = sound_rdb[:at] + b"w" + sound_rdb[at + 1:]
+    mark = b"M" * 40
+    head = b"$%d\r\n" % len(bad) if framing == "length" else b"$EOF:" + mark + b"\r\n"
+    srv = fake(sends(head + bad + (mark if framing == "eof" else b"")))
+    out = tmp_path / "x.rdb"
+    r = pull(srv.port, out)
+    assert r.returncode == 4, r.stderr
+    assert "Wrong RDB checksum" in r.stderr
+    assert f"at offset {len(bad) - 8}" in r.stderr
+    assert_no_files(out)
 
-    srv = fake(script)
+
+def test_pull_of_a_dump_saved_without_checksum(make_tandem, tmp_path):
+    src = make_tandem(["--rdbchecksum", "no"])
+    src.client().set("a", "1")
+    out = tmp_path / "x.rdb"
+    r = pull(src.port, out, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["checksum"] is None
+    assert out.read_bytes()[-8:] == b"\0" * 8
+
+
+@pytest.mark.parametrize("framing", ["length", "eof"])
+def test_link_cut_mid_transfer_exits_3(fake, sound_rdb, tmp_path, framing):
+    head = b"$%d\r\n" % len(sound_rdb) if framing == "length" else b"$EOF:" + b"m" * 40 + b"\r\n"
+    srv = fake(sends(head + sound_rdb[:len(sound_rdb) // 2], hold=False))
     out = tmp_path / "x.rdb"
     out_old = b"previous backup"
     out.write_bytes(out_old)
@@ -458,11 +469,7 @@ def test_silence_times_out(fake, sound_rdb, tmp_path):
     def silent(srv, conn, f):
         srv.release.wait(RUN_TIMEOUT)
 
-    def stalls(srv, conn, f):
-        if srv.handshake(conn, f):
-            conn.sendall(b"$%d\r\n" % len(sound_rdb) + sound_rdb[:50])
-            srv.release.wait(RUN_TIMEOUT)
-
+    stalls = sends(b"$%d\r\n" % len(sound_rdb) + sound_rdb[:50])
     for script, code in ((silent, 2), (stalls, 3)):
         srv = fake(script)
         out = tmp_path / "x.rdb"
@@ -474,12 +481,7 @@ def test_silence_times_out(fake, sound_rdb, tmp_path):
 
 
 def test_sigint_mid_transfer_exits_3_and_cleans_up(fake, sound_rdb, tmp_path):
-    def stalls(srv, conn, f):
-        if srv.handshake(conn, f):
-            conn.sendall(b"$%d\r\n" % len(sound_rdb) + sound_rdb[:50])
-            srv.release.wait(RUN_TIMEOUT)
-
-    srv = fake(stalls)
+    srv = fake(sends(b"$%d\r\n" % len(sound_rdb) + sound_rdb[:50]))
     out = tmp_path / "x.rdb"
     tmp = Path(str(out) + ".tmp")
     proc = subprocess.Popen([str(BACKUP), "pull", "-p", str(srv.port), "-o", str(out)],

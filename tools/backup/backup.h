@@ -5,6 +5,8 @@
 #ifndef TANDEM_BACKUP_H
 #define TANDEM_BACKUP_H
 
+#include <stdarg.h>
+
 enum bk_exit {
     BK_EXIT_OK = 0,
     BK_EXIT_USAGE = 1,    /* bad command line */
@@ -29,7 +31,8 @@ int bk_pull(const bk_pull_opts *o);
 int bk_verify(const char *path, int quiet);
 int bk_inspect(const char *path);
 
-/* "tandem-backup: <message>" on stderr. */
+/* "tandem-backup: <message>" on stderr: errors, and pull's log lines. */
 void bk_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void bk_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif

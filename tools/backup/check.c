@@ -75,7 +75,7 @@ int bk_check_size(bk_check *c)
 
 int bk_check_stream(bk_check *c, rdb_stream *s, const char *path)
 {
-    rdb_load_opts opts = {.verify_checksum = 1, .skip_expired = 0, .store = 0,
+    rdb_load_opts opts = {.verify_checksum = !c->own_crc, .skip_expired = 0, .store = 0,
                           .on_aux = check_on_aux, .on_key = check_on_key, .priv = c};
     int rc = rdb_load_stream(s, &opts, &c->info, &c->err);
     c->end = s->offset;

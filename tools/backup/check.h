@@ -22,6 +22,7 @@ typedef struct bk_check {
     void (*on_key)(const rdb_load_key *k, void *priv);
     void (*on_aux)(const str key, const str val, void *priv);
     void *priv;
+    int own_crc;           /* the caller checks the CRC-64 itself (follow.h) */
     /* Out. */
     rdb_load_info info;
     uint64_t bytes;        /* the file's size (UINT64_MAX: not known yet) */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "rdb/crc64.h"
 
 #define FOLLOW_BUFFER (256 * 1024)
 
@@ -23,6 +24,36 @@ static uint64_t follow_wait(bk_follow *f, int *stopped)
     *stopped = f->stop;
     pthread_mutex_unlock(&f->mu);
     return n;
+}
+
+/* Folds n bytes into the CRC, keeping the last 8 bytes read out of it. */
+static void follow_crc_feed(bk_follow *f, const unsigned char *p, size_t n)
+{
+    const size_t keep = sizeof(f->tail);
+    if (n >= keep) {
+        f->crc = crc64(f->crc, f->tail, f->tail_len);
+        f->crc = crc64(f->crc, p, n - keep);
+        memcpy(f->tail, p + n - keep, keep);
+        f->tail_len = keep;
+        return;
+    }
+    unsigned char all[2 * sizeof(f->tail)];
+    memcpy(all, f->tail, f->tail_len);
+    memcpy(all + f->tail_len, p, n);
+    size_t len = f->tail_len + n, out = len > keep ? len - keep : 0;
+    f->crc = crc64(f->crc, all, out);
+    memcpy(f->tail, all + out, len - out);
+    f->tail_len = len - out;
+}
+
+int bk_follow_crc(const bk_follow *f, uint64_t *crc, uint64_t *last8)
+{
+    if (f->tail_len < sizeof(f->tail)) return -1;
+    *crc = f->crc;
+    *last8 = 0;
+    for (int i = (int)sizeof(f->tail) - 1; i >= 0; i--)
+        *last8 = *last8 << 8 | f->tail[i];
+    return 0;
 }
 
 static int follow_fill(bk_follow *f)
@@ -48,6 +79,7 @@ static int follow_fill(bk_follow *f)
                         r < 0 ? strerror(errno) : "short read");
         return -1;
     }
+    follow_crc_feed(f, f->buf, (size_t)r);
     f->len = (size_t)r;
     f->pos = 0;
     f->file_off += (uint64_t)r;

@@ -47,13 +47,18 @@ static const char usage_text[] =
     "  4  verification: the RDB is not sound\n"
     "  5  local file system: cannot create, write, fsync or rename the file\n";
 
+void bk_verror(const char *fmt, va_list ap)
+{
+    fputs("tandem-backup: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void bk_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("tandem-backup: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    bk_verror(fmt, ap);
     va_end(ap);
 }
 

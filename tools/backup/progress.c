@@ -2,6 +2,7 @@
 #include "tools/backup/progress.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/loop.h"
@@ -9,6 +10,7 @@
 
 #define PROGRESS_TTY_MS 200
 #define PROGRESS_LOG_MS 5000
+#define PROGRESS_MIN_MS 50 /* no rate before this much time */
 
 void bk_progress_init(bk_progress *p, int quiet)
 {
@@ -28,25 +30,28 @@ void bk_progress_start(bk_progress *p, long long total)
     p->next_ms = p->start_ms + (p->mode == BK_PROGRESS_TTY ? PROGRESS_TTY_MS : PROGRESS_LOG_MS);
 }
 
-/* "1.20G of 2.00G (60%), 350.00M/s, ETA 2s" or "1.20G, 350.00M/s". */
+/* "1.20G of 2.00G (60%), 350.00M/s, ETA 2s" or "1.20G, 350.00M/s"; the
+ * rate and ETA once there is a rate to speak of. */
 static void progress_format(const bk_progress *p, long long now, char *out, size_t cap)
 {
-    char done[32], total[32], rate[32];
-    double secs = (double)(now - p->start_ms) / 1000.0;
-    double bps = secs > 0 ? (double)p->done / secs : 0;
+    char done[32], total[48] = "", rate[32] = "", eta[32] = "";
+    long long ms = now - p->start_ms;
+    double bps = ms >= PROGRESS_MIN_MS ? (double)p->done * 1000.0 / (double)ms : 0;
     format_human_bytes(done, sizeof(done), (unsigned long long)p->done);
-    format_human_bytes(rate, sizeof(rate), (unsigned long long)bps);
-    if (p->total <= 0) {
-        snprintf(out, cap, "%s, %s/s", done, rate);
-        return;
+    if (bps > 0) {
+        format_human_bytes(rate + 2, sizeof(rate) - 2, (unsigned long long)bps);
+        memcpy(rate, ", ", 2);
+        strcat(rate, "/s");
     }
-    format_human_bytes(total, sizeof(total), (unsigned long long)p->total);
-    int pct = (int)(100.0 * (double)p->done / (double)p->total);
-    if (bps > 0 && p->done < p->total)
-        snprintf(out, cap, "%s of %s (%d%%), %s/s, ETA %.0fs", done, total, pct, rate,
-                 (double)(p->total - p->done) / bps);
-    else
-        snprintf(out, cap, "%s of %s (%d%%), %s/s", done, total, pct, rate);
+    if (p->total > 0) {
+        char n[24];
+        format_human_bytes(n, sizeof(n), (unsigned long long)p->total);
+        snprintf(total, sizeof(total), " of %s (%d%%)", n,
+                 (int)(100.0 * (double)p->done / (double)p->total));
+        if (bps > 0 && p->done < p->total)
+            snprintf(eta, sizeof(eta), ", ETA %.0fs", (double)(p->total - p->done) / bps);
+    }
+    snprintf(out, cap, "%s%s%s%s", done, total, rate, eta);
 }
 
 static void progress_draw(bk_progress *p, long long now)

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "core/str.h"
+#include "rdb/format.h"
 #include "tools/backup/backup.h"
 #include "tools/backup/check.h"
 #include "tools/backup/follow.h"
@@ -66,6 +67,8 @@ typedef struct pull {
     int verifier_on;
     int verify_rc;
     int verify_done; /* atomic: the thread has finished */
+    int crc_ok;      /* the follower's CRC-64 and the file's last 8 bytes */
+    uint64_t crc, crc_stored;
 } pull;
 
 static pull *pull_active; /* for the signal handler */
@@ -82,9 +85,7 @@ static void pull_log(const pull *p, const char *fmt, ...)
     if (p->o->quiet) return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("tandem-backup: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    bk_verror(fmt, ap);
     va_end(ap);
 }
 
@@ -93,12 +94,10 @@ static int pull_fail(pull *p, int code, const char *fmt, ...) __attribute__((for
 static int pull_fail(pull *p, int code, const char *fmt, ...)
 {
     bk_progress_break(&p->prog);
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    bk_verror(fmt, ap);
     va_end(ap);
-    bk_error("%s", msg);
     return code;
 }
 
@@ -205,6 +204,7 @@ static int pull_verifier_start(pull *p)
     if (bk_follow_open(&p->follow, p->tmp, limit) < 0)
         return pull_fail(p, BK_EXIT_FS, "opening %s: %s", p->tmp, strerror(errno));
     p->check.bytes = UINT64_MAX;
+    p->check.own_crc = 1;
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -224,8 +224,23 @@ static void pull_verifier_join(pull *p, int stop)
     if (!p->verifier_on) return;
     if (stop) bk_follow_stop(&p->follow);
     pthread_join(p->verifier, NULL);
+    p->crc_ok = bk_follow_crc(&p->follow, &p->crc, &p->crc_stored) == 0;
     bk_follow_close(&p->follow);
     p->verifier_on = 0;
+}
+
+/* The checksum, as the loader would check it: the follower's CRC-64 of
+ * everything before the last 8 bytes of a file that ends with the RDB
+ * (stored 0: saved with rdbchecksum no). */
+static int pull_checksum(pull *p)
+{
+    bk_check *c = &p->check;
+    if (c->info.version < RDB_VERSION_CHECKSUM || (p->crc_ok && p->crc_stored == 0)) return 0;
+    if (p->crc_ok && p->crc == p->crc_stored) return 0;
+    c->err = str_cat_fmt(str_empty(),
+                         "Wrong RDB checksum expected: (%llx) but got (%llx) at offset %llu",
+                         (ull)p->crc, (ull)p->crc_stored, (ull)(c->end - RDB_CHECKSUM_LEN));
+    return -1;
 }
 
 /* The loader's verdict on the whole file. */
@@ -234,7 +249,7 @@ static int pull_verdict(pull *p)
     pull_verifier_join(p, 0);
     bk_check *c = &p->check;
     c->bytes = (uint64_t)p->got;
-    if (p->verify_rc == 0 && bk_check_size(c) == 0) return 0;
+    if (p->verify_rc == 0 && bk_check_size(c) == 0 && pull_checksum(p) == 0) return 0;
     return pull_fail(p, c->err_fs ? BK_EXIT_FS : BK_EXIT_VERIFY,
                      "the received RDB is not sound, nothing saved: %s", c->err);
 }
