@@ -300,7 +300,7 @@ def test_inspect_reports_aux_keys_types_expiries_and_biggest(make_tandem, tmp_pa
     text = r.stdout
     assert "rdb version: 10" in text
     assert re.search(r"^  redis-ver: 7\.0", text, re.M)
-    assert re.search(r"^  ctime: \d+$", text, re.M)
+    assert re.search(r"^  ctime: \d+ \(20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$", text, re.M)
     assert "keys: 124 in 2 databases" in text
     assert "  db0: 62 keys, 1 with an expiry" in text
     assert "  db5: 62 keys, 1 with an expiry" in text

@@ -3,6 +3,7 @@
  * type, keys with an expiry (and how many of those are already past), and
  * the biggest keys by serialized size. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,7 +54,15 @@ static void inspect_on_aux(const str key, const str val, void *priv)
     char k[4 * INSPECT_KEY_SHOWN + 4], v[4 * INSPECT_KEY_SHOWN + 4];
     inspect_quote(k, sizeof(k), key, str_len(key));
     inspect_quote(v, sizeof(v), val, str_len(val));
-    st->aux = str_cat_fmt(st->aux, "  %s: %s\n", k, v);
+    st->aux = str_cat_fmt(st->aux, "  %s: %s", k, v);
+    /* The creation time, also as a date. */
+    time_t when = (time_t)strtoll(val, NULL, 10);
+    struct tm tm;
+    char date[40];
+    if (!strcmp(key, "ctime") && gmtime_r(&when, &tm) &&
+        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm))
+        st->aux = str_cat_fmt(st->aux, " (%s)", date);
+    st->aux = str_cat(st->aux, "\n");
 }
 
 static void inspect_on_key(const rdb_load_key *k, void *priv)
