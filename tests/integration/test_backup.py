@@ -12,6 +12,7 @@ its old content) and FILE.tmp never stays.
 """
 import json
 import os
+import pty
 import re
 import resource
 import signal
@@ -220,6 +221,36 @@ def test_pull_from_redis_with_password(make_redis, make_tandem, tmp_path, diskle
     assert summary["replid"] == c.info("replication")["master_replid"]
     want = c.execute_command("DEBUG", "DIGEST")
     assert restored_digest(make_tandem, out) == want
+
+
+def test_progress_on_a_terminal_is_one_redrawn_line(make_tandem, tmp_path):
+    src = make_tandem()
+    fill(src, n=50)
+    out = tmp_path / "snap.rdb"
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([str(BACKUP), "pull", "-p", str(src.port), "-o", str(out)],
+                              stdout=subprocess.PIPE, stderr=slave, timeout=RUN_TIMEOUT)
+        os.close(slave)
+        slave = None
+        text = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            text += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert proc.returncode == 0, text
+    text = text.decode()
+    assert re.search(r"\rreceiving: [0-9.]+[BKMG] of [0-9.]+[BKMG] \(100%\)", text), text
+    assert "\033[K" in text
+    assert "saved" in text
 
 
 def test_pull_replaces_an_old_file_only_when_whole(make_tandem, tmp_path):
