@@ -377,6 +377,52 @@ def test_eof_framing_with_the_mark_split_and_bytes_after_it(fake, sound_rdb, tmp
     assert json.loads(r.stdout)["framing"] == "eof"
 
 
+def test_a_server_without_psync_gets_sync(fake, sound_rdb, tmp_path):
+    def script(srv, conn, f):
+        srv.handshake(conn, f, psync_reply=b"-ERR unknown command 'PSYNC', with args beginning with: \r\n")
+        cmd = read_command(f)
+        srv.seen.append(cmd)
+        if cmd == [b"SYNC"]:
+            conn.sendall(b"$%d\r\n" % len(sound_rdb) + sound_rdb)
+        srv.release.wait(RUN_TIMEOUT)
+
+    srv = fake(script)
+    out = tmp_path / "f.rdb"
+    r = pull(srv.port, out, "--json")
+    assert r.returncode == 0, r.stderr
+    assert srv.seen[-1] == [b"SYNC"]
+    assert out.read_bytes() == sound_rdb
+    assert json.loads(r.stdout)["offset"] == -1  # the sound_rdb was saved with no replication
+
+
+def test_stale_temp_file_is_taken_over_and_a_running_pull_is_left_alone(fake, make_tandem,
+                                                                          sound_rdb, tmp_path):
+    out = tmp_path / "x.rdb"
+    tmp = Path(str(out) + ".tmp")
+    tmp.write_bytes(b"left by a killed pull" * 1000)
+    src = make_tandem()
+    src.client().set("k", "v")
+    assert pull(src.port, out, "--quiet").returncode == 0
+    assert not tmp.exists() and run("verify", out).returncode == 0
+
+    stall = fake(sends(b"$%d\r\n" % len(sound_rdb) + sound_rdb[:50]))
+    first = subprocess.Popen([str(BACKUP), "pull", "-p", str(stall.port), "-o", str(out)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: tmp.exists() and tmp.stat().st_size == 50, 10,
+                   message="the first pull's temp file")
+        r = pull(src.port, out)
+        assert r.returncode == 5, r.stderr
+        assert "another pull to the same file is running" in r.stderr
+        assert tmp.stat().st_size == 50  # untouched
+        assert run("verify", out).returncode == 0  # the earlier backup survives
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=RUN_TIMEOUT)
+    assert first.returncode == 3
+    assert not tmp.exists()
+
+
 # ---------------------------------------------------------------- faults and exit codes
 
 def test_usage_errors_exit_1(tmp_path):

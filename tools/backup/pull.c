@@ -20,7 +20,10 @@
  *
  * Replies that are not RESP at all count as transfer (protocol) errors. On
  * every way out before the rename FILE.tmp is removed, so FILE is either
- * the previous file or a complete, verified new one. SIGINT and SIGTERM stop
+ * the previous file or a complete, verified new one. FILE.tmp is locked
+ * (flock) from its creation to the end, so a second pull to the same FILE
+ * fails (5) instead of writing into it; a FILE.tmp left by a killed pull is
+ * simply taken over. A server without PSYNC gets SYNC, as from redis-cli. SIGINT and SIGTERM stop
  * the pull through the same path. The connection is made by pull_new_conn:
  * the one place a TLS connection type will plug in. */
 #include <errno.h>
@@ -31,9 +34,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "core/str.h"
+#include "net/resp_write.h"
 #include "rdb/format.h"
 #include "tools/backup/backup.h"
 #include "tools/backup/check.h"
@@ -52,6 +57,7 @@ typedef struct pull {
     bk_progress prog;
     str tmp;          /* FILE.tmp */
     int fd;
+    int tmp_busy;     /* FILE.tmp belongs to another pull: leave it */
     int rdb_only;     /* the server accepted REPLCONF rdb-only 1 */
     int use_mark;     /* $EOF:<mark> framing */
     proto_mark_scan mark;
@@ -164,6 +170,21 @@ static int pull_auth(pull *p)
     return pull_refused(p, "AUTH", &r, shown);
 }
 
+/* SYNC, for a server without PSYNC (as redis-cli --rdb always does): the
+ * RDB follows at once, with no +FULLRESYNC line (the ID and offset then
+ * come from the RDB's aux fields). */
+static int pull_sync(pull *p)
+{
+    const char *argv[] = {"SYNC"};
+    const size_t lens[] = {4};
+    str cmd = resp_add_command(str_empty(), 1, argv, lens);
+    int rc = bk_wire_send(&p->w, cmd);
+    str_free(cmd);
+    if (rc < 0) return pull_fail(p, BK_EXIT_CONN, "%s", p->w.err);
+    pull_log(p, "the server has no PSYNC: SYNC sent");
+    return 0;
+}
+
 static int pull_handshake(pull *p)
 {
     proto_reply r;
@@ -179,6 +200,7 @@ static int pull_handshake(pull *p)
     if (r.type == PROTO_REPLY_INVALID) return pull_refused(p, "REPLCONF rdb-only", &r, shown);
     if (!p->rdb_only) pull_log(p, "the server does not take REPLCONF rdb-only (%s): going on", shown);
     if ((rc = pull_ask(p, proto_psync(str_empty(), NULL, -1), &r, shown))) return rc;
+    if (r.type == PROTO_REPLY_ERROR && strstr(shown, "unknown command")) return pull_sync(p);
     if (r.type != PROTO_REPLY_FULLRESYNC) return pull_refused(p, "PSYNC", &r, shown);
     memcpy(p->replid, r.replid, sizeof(p->replid));
     p->offset = r.offset;
@@ -347,12 +369,30 @@ static int pull_payload(pull *p)
 
 /* ------------------------------------------------------------ the file */
 
+/* Creates FILE.tmp, or takes over one that a killed pull left, but never
+ * one that a running pull holds (its lock). */
+static int pull_open_tmp(pull *p)
+{
+    p->fd = open(p->tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (p->fd < 0) return pull_fail(p, BK_EXIT_FS, "creating %s: %s", p->tmp, strerror(errno));
+    if (flock(p->fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        close(p->fd);
+        p->fd = -1;
+        p->tmp_busy = 1;
+        return pull_fail(p, BK_EXIT_FS, "%s: %s", p->tmp,
+                         err == EWOULDBLOCK ? "another pull to the same file is running"
+                                            : strerror(err));
+    }
+    if (ftruncate(p->fd, 0) < 0)
+        return pull_fail(p, BK_EXIT_FS, "truncating %s: %s", p->tmp, strerror(errno));
+    return 0;
+}
+
+/* fsync; the descriptor stays open (and locked) until the pull ends. */
 static int pull_seal(pull *p)
 {
     if (fsync(p->fd) < 0) return pull_fail(p, BK_EXIT_FS, "fsync %s: %s", p->tmp, strerror(errno));
-    int rc = close(p->fd);
-    p->fd = -1;
-    if (rc < 0) return pull_fail(p, BK_EXIT_FS, "closing %s: %s", p->tmp, strerror(errno));
     return 0;
 }
 
@@ -421,8 +461,7 @@ static void pull_summary(pull *p, const bk_check *c, double secs)
 static int pull_run(pull *p)
 {
     const bk_pull_opts *o = p->o;
-    p->fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (p->fd < 0) return pull_fail(p, BK_EXIT_FS, "creating %s: %s", p->tmp, strerror(errno));
+    if (pull_open_tmp(p)) return BK_EXIT_FS;
     if (bk_wire_open(&p->w, o->host, o->port, (long long)o->timeout_s * 1000, pull_new_conn, NULL) < 0)
         return pull_fail(p, BK_EXIT_CONN, "%s", p->w.err);
     pull_log(p, "connected to %s:%d", o->host, o->port);
@@ -454,8 +493,8 @@ int bk_pull(const bk_pull_opts *o)
     pull_verifier_join(&p, 1);
     bk_check_free(&p.check);
     bk_wire_close(&p.w);
+    if (rc && !p.tmp_busy) unlink(p.tmp); /* still locked: nobody else's yet */
     if (p.fd >= 0) close(p.fd);
-    if (rc) unlink(p.tmp);
     pull_active = NULL;
     str_free(p.tmp);
     return rc;
