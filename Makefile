@@ -1,8 +1,8 @@
 # Makefile: builds bin/tandem-server, bin/tandem-backup and the Check unit
 # tests, and runs every test. `make run` and `make test` first install what
-# is missing (tools/install-deps.sh). `make SANITIZE=address,undefined` builds with ASan
-# and UBSan into build/san/ (libc malloc there: jemalloc and ASan both want to
-# own malloc); the default build goes to build/release/.
+# is missing (tools/install-deps.sh). `make SANITIZE=address,undefined`
+# builds with ASan and UBSan into build/san/ (libc malloc there: jemalloc and
+# ASan both want to own malloc); the default build goes to build/release/.
 
 SANITIZE ?=
 CC := gcc
