@@ -499,7 +499,7 @@ def test_garbage_payload_fails_verification_exit_4(fake, tmp_path):
     out = tmp_path / "x.rdb"
     r = pull(srv.port, out)
     assert r.returncode == 4, r.stderr
-    assert "not sound" in r.stderr and OFFSET_RX.search(r.stderr)
+    assert "failed verification" in r.stderr and OFFSET_RX.search(r.stderr)
     assert_no_files(out)
 
 

@@ -44,7 +44,8 @@ static const char usage_text[] =
     "  2  connection or authentication: cannot connect, password refused, the\n"
     "     server is loading, or refuses to sync\n"
     "  3  transfer: protocol error (the server sent garbage), link cut, timeout\n"
-    "  4  verification: the RDB is not sound\n"
+    "  4  verification: the RDB is not sound, or holds what this tandem cannot\n"
+    "     check yet (a type it does not have)\n"
     "  5  local file system: cannot create, write, fsync or rename the file\n";
 
 void bk_verror(const char *fmt, va_list ap)

@@ -273,7 +273,7 @@ static int pull_verdict(pull *p)
     c->bytes = (uint64_t)p->got;
     if (p->verify_rc == 0 && bk_check_size(c) == 0 && pull_checksum(p) == 0) return 0;
     return pull_fail(p, c->err_fs ? BK_EXIT_FS : BK_EXIT_VERIFY,
-                     "the received RDB is not sound, nothing saved: %s", c->err);
+                     "the received RDB failed verification, nothing saved: %s", c->err);
 }
 
 /* ------------------------------------------------------------ transfer */
