@@ -37,6 +37,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/str.h"
 #include "net/resp_write.h"
 #include "rdb/format.h"
@@ -213,6 +214,7 @@ static int pull_handshake(pull *p)
 static void *pull_verifier_main(void *arg)
 {
     pull *p = arg;
+    alloc_mark_background_thread(); /* its own allocation counter */
     p->verify_rc = bk_check_stream(&p->check, &p->follow.s, p->tmp);
     __atomic_store_n(&p->verify_done, 1, __ATOMIC_RELEASE);
     return NULL;
