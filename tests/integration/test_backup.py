@@ -8,7 +8,8 @@ SIGINT), verification 4 (a payload that is not a sound RDB), file system 5
 (no folder, file size limit). Faults that a real server cannot be made to
 produce on demand come from a tiny fake server (Python sockets) that speaks
 just enough of the protocol. Whatever fails, FILE is never created (or keeps
-its old content) and FILE.tmp never stays.
+its old content) and FILE.tmp never stays. TANDEM_BACKUP_BIN runs another
+build of the tool (e.g. one with -fsanitize=thread) through the same tests.
 """
 import json
 import os
@@ -25,7 +26,7 @@ import pytest
 
 from conftest import REPO, digest, free_port, one, wait_until
 
-BACKUP = REPO / "bin" / "tandem-backup"
+BACKUP = Path(os.environ.get("TANDEM_BACKUP_BIN", REPO / "bin" / "tandem-backup"))
 FIXTURE = REPO / "tests" / "fixtures" / "redis-7.0.rdb"
 RUN_TIMEOUT = 60
 OFFSET_RX = re.compile(r"offset \d+")
