@@ -23,9 +23,9 @@
  * the previous file or a complete, verified new one. FILE.tmp is locked
  * (flock) from its creation to the end, so a second pull to the same FILE
  * fails (5) instead of writing into it; a FILE.tmp left by a killed pull is
- * simply taken over. A server without PSYNC gets SYNC, as from redis-cli. SIGINT and SIGTERM stop
- * the pull through the same path. The connection is made by pull_new_conn:
- * the one place a TLS connection type will plug in. */
+ * simply taken over. A server without PSYNC gets SYNC, as from redis-cli.
+ * SIGINT and SIGTERM stop the pull through the same path. The connection is
+ * made by pull_new_conn: the one place a TLS connection type will plug in. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -450,8 +450,9 @@ static void pull_summary(pull *p, const bk_check *c, double secs)
         printf(", \"checksum\": null");
     printf(", \"framing\": \"%s\", \"rdb_only\": %s", p->use_mark ? "eof" : "length",
            p->rdb_only ? "true" : "false");
-    printf(", \"replid\": \"%s\", \"offset\": %lld, \"keys_total\": %lld, \"keys\": {", replid,
-           offset, c->keys);
+    printf(", \"replid\": ");
+    pull_json_string(replid);
+    printf(", \"offset\": %lld, \"keys_total\": %lld, \"keys\": {", offset, c->keys);
     for (int i = 0; i < c->ndbs; i++)
         printf("%s\"%llu\": %lld", i ? ", " : "", (ull)c->dbs[i].db, c->dbs[i].keys);
     printf("}}\n");
