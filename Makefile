@@ -1,8 +1,8 @@
-# Makefile: builds bin/tandem-server and the Check unit tests, and runs every
-# test. `make run` and `make test` first install what is missing
-# (tools/install-deps.sh). `make SANITIZE=address,undefined` builds with ASan
-# and UBSan into build/san/ (libc malloc there: jemalloc and ASan both want to
-# own malloc); the default build goes to build/release/.
+# Makefile: builds bin/tandem-server, bin/tandem-backup and the Check unit
+# tests, and runs every test. `make run` and `make test` first install what
+# is missing (tools/install-deps.sh). `make SANITIZE=address,undefined`
+# builds with ASan and UBSan into build/san/ (libc malloc there: jemalloc and
+# ASan both want to own malloc); the default build goes to build/release/.
 
 SANITIZE ?=
 CC := gcc
@@ -35,6 +35,8 @@ LIB_SRC := $(filter-out core/main.c,$(wildcard core/*.c net/*.c rdb/*.c repl/*.c
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB := $(B)/libtandem.a
 
+BACKUP_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tools/backup/*.c))
+
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FAKE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/fake/*.c))
@@ -43,7 +45,7 @@ FAKE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/fake/*.c))
 .PHONY: all deps run test test-unit test-unit-san test-integration bench check clean FORCE
 .DEFAULT_GOAL := all
 
-all: bin/tandem-server
+all: bin/tandem-server bin/tandem-backup
 
 deps:
 	@tools/install-deps.sh
@@ -63,14 +65,22 @@ $(LIB): $(LIB_OBJ)
 $(B)/tandem-server: $(B)/core/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The binary of whichever variant was built last is the one in bin/.
-bin/tandem-server: $(B)/tandem-server FORCE
+$(B)/tandem-backup: $(BACKUP_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The binaries of whichever variant was built last are the ones in bin/.
+bin/%: $(B)/% FORCE
 	@mkdir -p bin
 	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 $(B)/tests/%: tests/unit/%.c $(FAKE_OBJ) $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(FAKE_OBJ) $(LIB) $(LDLIBS) $(CHECK_LIBS)
+
+# tandem-backup's leaf parts are unit-tested like the library's leaves.
+$(B)/tests/test_backup: tests/unit/test_backup.c $(patsubst %,$(B)/tools/backup/%.o,check follow wire) $(FAKE_OBJ) $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LIB) $(LDLIBS) $(CHECK_LIBS)
 
 test-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; exit $$fail

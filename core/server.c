@@ -37,6 +37,7 @@
 #include "core/version.h"
 #include "net/output.h"
 #include "net/sock.h"
+#include "net/tls_config.h"
 #include "rdb/bgsave.h"
 #include "rdb/child.h"
 #include "rdb/diskless.h"
@@ -223,6 +224,7 @@ void server_register_config(void)
     config_register_string("pidfile", &server.pidfile, "", imm, NULL, NULL);
     config_register_string("dir", &server.dir, "./", 0, apply_dir, NULL);
     config_register_string("requirepass", &server.requirepass, "", CONFIG_SENSITIVE, NULL, NULL);
+    config_register_bool("protected-mode", &server.clients.protected_mode, 1, 0, NULL, NULL);
     config_register_memory("proto-max-bulk-len", &server.clients.proto.max_bulk_len,
                            512LL * 1024 * 1024, 1024 * 1024, 0x7fffffffffffLL, 0, apply_proto, NULL);
     config_register_memory("client-query-buffer-limit", &server.clients.query_buffer_limit,
@@ -230,6 +232,7 @@ void server_register_config(void)
     config_register_special("client-output-buffer-limit", &obuf_ops, NULL,
                             "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
                             0);
+    tls_config_register();
     bgsave_register_config();
     replica_register_config();
     repl_register_config();
@@ -741,6 +744,7 @@ static void server_close_listeners_in_child(void)
 {
     listener_close_after_fork(server.tcp);
     listener_close_after_fork(server.unix_listener);
+    listener_close_after_fork(server.tls);
 }
 
 static int server_listen(void)
@@ -752,6 +756,16 @@ static int server_listen(void)
                                          listener_accept_tcp, NULL, err);
         if (!server.tcp || listener_fd_count(server.tcp) == 0) {
             log_msg(LOG_WARNING, "%s", err[0] ? err : "Failed listening on port (tcp), aborting.");
+            return -1;
+        }
+    }
+    if (tls_config_port()) {
+        server.tls = listener_create_tls(server.loop, server.bind_count, server.bind_addrs,
+                                         tls_config_port(), (int)server.tcp_backlog,
+                                         tls_config_server_context(), listener_accept_tcp, NULL,
+                                         err);
+        if (!server.tls || listener_fd_count(server.tls) == 0) {
+            log_msg(LOG_WARNING, "%s", err[0] ? err : "Failed listening on port (tls), aborting.");
             return -1;
         }
     }
@@ -767,7 +781,7 @@ static int server_listen(void)
         log_msg(LOG_NOTICE, "The server is now ready to accept connections at %s",
                 server.unixsocket);
     }
-    if (!server.tcp && !server.unix_listener) {
+    if (!server.tcp && !server.tls && !server.unix_listener) {
         log_msg(LOG_WARNING, "Configured to not listen anywhere, exiting.");
         return -1;
     }
@@ -851,6 +865,12 @@ int server_init(void)
     db_set_expired_hook(server_propagate_expired);
     if (bio_init() == -1) log_msg(LOG_WARNING, "Could not start the background thread");
     server_register_modules();
+    str tls_err = NULL;
+    if (tls_config_start(&tls_err) == -1) {
+        log_msg(LOG_WARNING, "Failed to configure TLS. Check logs for more info. %s", tls_err);
+        str_free(tls_err);
+        return -1;
+    }
     if (server_listen() == -1) return -1;
     server.cron_timer = loop_add_timer(server.loop, 1, server_cron, NULL, NULL);
     loop_set_before_sleep(server.loop, server_before_sleep, NULL);
@@ -872,7 +892,9 @@ void server_run(void)
 void server_shutdown_cleanup(void)
 {
     listener_close(server.tcp);
+    listener_close(server.tls);
     listener_close(server.unix_listener);
+    tls_config_free();
     db_free_all();
     config_free();
 }

@@ -39,7 +39,7 @@ struct server {
     int enable_debug_command;
     client_settings clients;
 
-    listener *tcp, *unix_listener;
+    listener *tcp, *tls, *unix_listener;
     client_cmd_state client_cmd;
     long long cron_timer;
     long long cron_loops;

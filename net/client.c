@@ -9,6 +9,8 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "net/output.h"
+#include "net/protected.h"
+#include "net/sock.h"
 
 #define CLIENT_READ_CHUNK (16 * 1024)
 #define CLIENT_BIG_READ (1024 * 1024)
@@ -71,6 +73,29 @@ client *client_create(conn *cn)
     return c;
 }
 
+static int clients_have_password(void)
+{
+    const str *pass = clients.settings->requirepass;
+    return pass && *pass && str_len(*pass) > 0;
+}
+
+/* Protected mode: a refused client gets Redis's DENIED error and is closed. */
+static int accept_denied(conn *cn)
+{
+    char ip[SOCK_IP_LEN];
+    int port, is_unix = conn_is_unix(cn);
+    const char *peer = !is_unix && conn_peer_ip(cn, ip, sizeof(ip), &port) == 0 ? ip : NULL;
+    if (!protected_mode_denies(clients.settings->protected_mode, clients_have_password(), peer,
+                               is_unix))
+        return 0;
+    /* Best effort, as for maxclients: the new socket takes it at once. */
+    conn_write(cn, protected_mode_error, strlen(protected_mode_error));
+    clients.stats.rejected_connections++;
+    log_msg(LOG_VERBOSE, "Refused a client from %s in protected mode", peer ? peer : "?");
+    conn_close(cn);
+    return 1;
+}
+
 static void accept_done(conn *cn)
 {
     if (conn_get_state(cn) != CONN_STATE_CONNECTED) {
@@ -79,6 +104,7 @@ static void accept_done(conn *cn)
         conn_close(cn);
         return;
     }
+    if (accept_denied(cn)) return;
     client *c = client_create(cn);
     if (conn_is_unix(cn)) c->flags |= CLIENT_UNIX;
 }
@@ -158,8 +184,7 @@ static void client_protocol_error(client *c)
 
 static int client_auth_required(const client *c)
 {
-    const str *pass = clients.settings->requirepass;
-    return !c->authenticated && pass && *pass && str_len(*pass) > 0;
+    return !c->authenticated && clients_have_password();
 }
 
 /* A primary's parsed bytes, querybuf[*kept, pos), join c->applied, so that
@@ -211,6 +236,13 @@ static int client_over_query_limit(client *c)
            held > (size_t)clients.settings->query_buffer_limit;
 }
 
+/* A TLS client on a plain port: its first byte opens a TLS handshake
+ * record (0x16), which starts no RESP request and no inline command. */
+static int client_sent_tls_hello(const client *c, const char *p, ssize_t n)
+{
+    return c->read_bytes == 0 && n > 0 && p[0] == 0x16 && !strcmp(conn_type_name(c->conn), "tcp");
+}
+
 static void client_read_handler(conn *cn)
 {
     client *c = conn_get_private(cn);
@@ -226,6 +258,13 @@ static void client_read_handler(conn *cn)
     }
     if (n < 0) {
         log_msg(LOG_VERBOSE, "Reading from client: %s", conn_last_error(cn));
+        client_close_async(c);
+        return;
+    }
+    if (client_sent_tls_hello(c, c->querybuf + str_len(c->querybuf), n)) {
+        log_msg(LOG_VERBOSE, "Closing client id=%llu addr=%s: it sent a TLS handshake to a "
+                             "plain-text port",
+                (unsigned long long)c->id, c->addr);
         client_close_async(c);
         return;
     }

@@ -80,6 +80,7 @@ typedef struct client_settings {
     long long tcp_keepalive;
     resp_limits proto;
     const str *requirepass; /* while set, unauthenticated clients get short limits */
+    int protected_mode;     /* without requirepass, only loopback clients are served */
     client_obuf_limit obuf[CLIENT_CLASS_COUNT];
 } client_settings;
 

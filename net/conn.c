@@ -63,6 +63,13 @@ int conn_connect(conn *c, const char *host, int port, const char *source_addr,
 
 int conn_accept(conn *c, conn_handler *handler) { return c->type->accept(c, handler); }
 
+void conn_set_manual_handshake(conn *c) { c->flags |= CONN_FLAG_MANUAL_HANDSHAKE; }
+
+int conn_handshake(conn *c, conn_handler *handler)
+{
+    return c->type->handshake ? c->type->handshake(c, handler) : 1;
+}
+
 ssize_t conn_read(conn *c, void *buf, size_t len) { return c->type->read(c, buf, len); }
 
 ssize_t conn_write(conn *c, const void *buf, size_t len) { return c->type->write(c, buf, len); }

@@ -40,6 +40,16 @@ int conn_connect(conn *c, const char *host, int port, const char *source_addr,
 /* Completes the accept (TLS: the handshake); handler runs when done. */
 int conn_accept(conn *c, conn_handler *handler);
 
+/* A type with a security handshake (TLS) runs it inside conn_connect, whose
+ * handler fires once it is done, unless conn_set_manual_handshake was called
+ * before the connect: then the handler fires when the transport is up
+ * (state CONNECTED) and conn_handshake runs the handshake as a step of its
+ * own. conn_handshake returns 0 when started (state CONNECTING until the
+ * handler runs, then CONNECTED or ERROR), 1 when the type has none (nothing
+ * to do, the handler is not called), -1 when it failed at once. */
+void conn_set_manual_handshake(conn *c);
+int conn_handshake(conn *c, conn_handler *handler);
+
 /* Bytes read (> 0), 0 at end of stream, CONN_AGAIN or CONN_ERR. */
 ssize_t conn_read(conn *c, void *buf, size_t len);
 /* Bytes written (> 0), CONN_AGAIN or CONN_ERR. */

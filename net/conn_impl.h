@@ -7,11 +7,14 @@
 
 #define CONN_FLAG_CLOSE_SCHEDULED (1 << 0)
 #define CONN_FLAG_WRITE_BARRIER (1 << 1)
+#define CONN_FLAG_MANUAL_HANDSHAKE (1 << 2)
 
 typedef struct conn_type {
     const char *name;
     int (*connect)(conn *c, const char *host, int port, const char *src, conn_handler *h);
     int (*accept)(conn *c, conn_handler *h);
+    /* NULL: the type has no handshake of its own. */
+    int (*handshake)(conn *c, conn_handler *h);
     ssize_t (*read)(conn *c, void *buf, size_t len);
     ssize_t (*write)(conn *c, const void *buf, size_t len);
     ssize_t (*writev)(conn *c, const struct iovec *iov, int iovcnt);

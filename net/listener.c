@@ -15,6 +15,7 @@ struct listener {
     int nfds;
     int fds[LISTENER_MAX_FDS];
     int is_unix;
+    tls_context *const *tls; /* NULL: plain connections */
     listener_accept_fn *accept_fn;
     void *data;
 };
@@ -31,7 +32,9 @@ static void listener_accept(loop *l, int fd, void *data, int mask)
             log_msg(LOG_WARNING, "Accepting client connection: %s", err);
             return;
         }
-        ls->accept_fn(conn_create_accepted_socket(l, cfd), ls->data);
+        conn *c = ls->tls ? conn_create_accepted_tls(l, cfd, *ls->tls)
+                          : conn_create_accepted_socket(l, cfd);
+        ls->accept_fn(c, ls->data);
     }
 }
 
@@ -76,6 +79,15 @@ listener *listener_create_tcp(loop *l, int naddrs, char **addrs, int port, int b
             return NULL;
         }
     }
+    return ls;
+}
+
+listener *listener_create_tls(loop *l, int naddrs, char **addrs, int port, int backlog,
+                              tls_context *const *ctx, listener_accept_fn *fn, void *data,
+                              char *err)
+{
+    listener *ls = listener_create_tcp(l, naddrs, addrs, port, backlog, fn, data, err);
+    if (ls) ls->tls = ctx;
     return ls;
 }
 

@@ -1,12 +1,13 @@
 /* listener.h: listening sockets (a TCP bind list, a Unix socket) on the
  * event loop. Each readable event accepts up to LISTENER_MAX_ACCEPTS
- * connections and hands each, wrapped in a conn, to the accept callback given
+ * connections and hands each, wrapped in a conn (plain or TLS), to the accept callback given
  * at creation. Knows the event loop and the connection layer only. */
 #ifndef TANDEM_LISTENER_H
 #define TANDEM_LISTENER_H
 
 #include "core/loop.h"
 #include "net/conn.h"
+#include "net/tls.h"
 
 #define LISTENER_MAX_ACCEPTS 1000
 
@@ -18,6 +19,11 @@ typedef void listener_accept_fn(conn *c, void *data);
  * message in err (SOCK_ERR_LEN bytes) when one cannot be bound. */
 listener *listener_create_tcp(loop *l, int naddrs, char **addrs, int port, int backlog,
                               listener_accept_fn *fn, void *data, char *err);
+/* The same, accepting TLS connections made from *ctx as it is at each
+ * accept (so that swapping the context rotates certificates). */
+listener *listener_create_tls(loop *l, int naddrs, char **addrs, int port, int backlog,
+                              tls_context *const *ctx, listener_accept_fn *fn, void *data,
+                              char *err);
 listener *listener_create_unix(loop *l, const char *path, unsigned perm, int backlog,
                                listener_accept_fn *fn, void *data, char *err);
 void listener_close(listener *ls);

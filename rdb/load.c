@@ -111,6 +111,7 @@ static int load_aux(load_ctx *c)
     str key = rdb_read_string(c->s);
     str val = key ? rdb_read_string(c->s) : NULL;
     if (val) load_apply_aux(c, key, val);
+    if (val && c->opts->on_aux) c->opts->on_aux(key, val, c->opts->priv);
     str_free(key);
     str_free(val);
     return val ? 0 : -1;
@@ -238,6 +239,10 @@ static int load_pair(load_ctx *c, int type, uint64_t at)
     kv *o = rdb_read_value(s, type, key, str_len(key));
     str_free(key);
     if (!o) return -1;
+    if (c->opts->on_key) {
+        rdb_load_key k = {c->db, type, kv_key(o), kv_keylen(o), c->expire, at, s->offset - at};
+        c->opts->on_key(&k, c->opts->priv);
+    }
     int rc = 0;
     if (c->opts->skip_expired && c->expire != -1 && c->expire < c->now_ms) {
         c->info->keys_expired++;

@@ -19,12 +19,26 @@ typedef struct rdb_load_info {
     long long keys_expired;   /* skipped because already expired */
 } rdb_load_info;
 
+/* One key as the loader saw it, for a caller's statistics (inspect). */
+typedef struct rdb_load_key {
+    uint64_t db;
+    int type;                 /* the RDB type byte */
+    const char *key;
+    size_t keylen;
+    long long expire;         /* unix ms, -1 none */
+    uint64_t offset;          /* of the type byte */
+    uint64_t bytes;           /* serialized size: type byte, key and value */
+} rdb_load_key;
+
 typedef struct rdb_load_opts {
     int verify_checksum;      /* rdbchecksum */
     int skip_expired;         /* 1 on a primary */
     int store;                /* 0: parse and check only (verify, backup tool) */
     /* Called every ~2 MB read (progress log, serving -LOADING replies). */
     void (*progress)(uint64_t bytes_done, uint64_t bytes_total, void *priv);
+    /* Optional: every aux field, and every key read (expired ones too). */
+    void (*on_aux)(const str key, const str val, void *priv);
+    void (*on_key)(const rdb_load_key *k, void *priv);
     void *priv;
 } rdb_load_opts;
 

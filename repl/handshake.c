@@ -1,6 +1,6 @@
 /* handshake.c: the replica link's handlers from CONNECT to
  * RECEIVE_PSYNC_REPLY (internal to the link, see link.c for the diagram):
- * the nonblocking connect, PING, the pipelined AUTH / REPLCONF
+ * the nonblocking connect, the TLS handshake (a state of its own), PING, the pipelined AUTH / REPLCONF
  * listening-port / ip-address / capa and their replies, PSYNC and its reply.
  * Each handler first checks that the state is its own, never blocks, and
  * returns LINK_OK, LINK_AGAIN or LINK_ERR (the reason in the link). The log
@@ -39,6 +39,7 @@ int handshake_connect(repl_link *l)
     if (!c) return link_error(l, "Unable to connect to MASTER: no connection could be created");
     l->conn = c;
     conn_set_private(c, l);
+    conn_set_manual_handshake(c); /* TLS_HANDSHAKE is a state of its own */
     const char *src = l->cfg.source_addr[0] ? l->cfg.source_addr : NULL;
     if (conn_connect(c, l->host, l->port, src, link_event) == -1) {
         const char *err = conn_last_error(c);
@@ -47,6 +48,18 @@ int handshake_connect(repl_link *l)
     l->last_io_ms = link_now(l);
     log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync started");
     link_set_state(l, LINK_CONNECTING, "connect started");
+    return LINK_OK;
+}
+
+/* The transport (and TLS) is up: PING opens the handshake. */
+static int handshake_send_ping(repl_link *l, const char *reason)
+{
+    l->last_io_ms = link_now(l);
+    if (conn_set_read_handler(l->conn, link_event) == -1)
+        return link_error(l, "Can't create readable event for SYNC");
+    l->out = proto_ping(l->out);
+    if (link_flush(l) != LINK_OK) return LINK_ERR;
+    link_set_state(l, LINK_RECEIVE_PING_REPLY, reason);
     return LINK_OK;
 }
 
@@ -61,13 +74,30 @@ int handshake_connecting(repl_link *l)
                           err ? err : conn_state_name(st));
     }
     log_msg(LOG_NOTICE, "Non blocking connect for SYNC fired the event.");
+    int rc = conn_handshake(l->conn, link_event);
+    if (rc == 1) return handshake_send_ping(l, "connected, PING sent");
+    if (rc == -1) {
+        const char *err = conn_last_error(l->conn);
+        return link_error(l, "TLS handshake with MASTER failed: %s", err ? err : "not started");
+    }
     l->last_io_ms = link_now(l);
-    if (conn_set_read_handler(l->conn, link_event) == -1)
-        return link_error(l, "Can't create readable event for SYNC");
-    l->out = proto_ping(l->out);
-    if (link_flush(l) != LINK_OK) return LINK_ERR;
-    link_set_state(l, LINK_RECEIVE_PING_REPLY, "connected, PING sent");
+    link_set_state(l, LINK_TLS_HANDSHAKE, "connected, TLS handshake started");
     return LINK_OK;
+}
+
+/* The handshake's handler: on success PING, as after a plain connect. */
+int handshake_tls(repl_link *l)
+{
+    if (l->state != LINK_TLS_HANDSHAKE) return LINK_AGAIN;
+    enum conn_state st = conn_get_state(l->conn);
+    if (st == CONN_STATE_CONNECTING) return LINK_AGAIN;
+    if (st != CONN_STATE_CONNECTED) {
+        const char *err = conn_last_error(l->conn);
+        return link_error(l, "TLS handshake with MASTER failed: %s",
+                          err ? err : conn_state_name(st));
+    }
+    log_msg(LOG_NOTICE, "TLS handshake with MASTER completed");
+    return handshake_send_ping(l, "TLS handshake done, PING sent");
 }
 
 /* Any status is fine, and so are the errors of a primary that wants AUTH

@@ -11,8 +11,11 @@
  *    | (from any state)                          | link_start()          | error reply,
  *    |                                           v                       | garbage, closed,
  *                                           CONNECTING                   | I/O error,
- *                                                | connect fired         | timeout (cron),
- *                                                v                       | load failed
+ *                                    TLS conn |  | connect fired         | timeout (cron),
+ *                                             v  | (plain conn)          | load failed,
+ *                                  TLS_HANDSHAKE |                       | TLS refused
+ *                                   handshake |  |                       |
+ *                                        done v  v                       |
  *                                        RECEIVE_PING_REPLY              |
  *                                                | +PONG (or -NOAUTH)    |
  *                                                v                       |
@@ -44,7 +47,9 @@
  *       timeout, link_on_writable, link_connection_lost when CONNECTED)
  *   any -> NONE: link_stop (REPLICAOF NO ONE)
  *   CONNECT -> CONNECTING: handshake_connect (from link_cron, link_start)
- *   CONNECTING -> RECEIVE_PING_REPLY: handshake_connecting (connect handler)
+ *   CONNECTING -> TLS_HANDSHAKE (a conn with a handshake) or RECEIVE_PING_REPLY:
+ *       handshake_connecting (connect handler)
+ *   TLS_HANDSHAKE -> RECEIVE_PING_REPLY: handshake_tls (handshake handler)
  *   RECEIVE_PING_REPLY -> SEND_HANDSHAKE: handshake_ping_reply
  *   SEND_HANDSHAKE -> RECEIVE_AUTH_REPLY or RECEIVE_PORT_REPLY: handshake_send
  *   RECEIVE_AUTH_REPLY -> RECEIVE_PORT_REPLY: handshake_auth_reply
@@ -86,6 +91,7 @@ static const link_state_info link_states[LINK_STATES] = {
     [LINK_NONE] = {"NONE", NULL, NULL},
     [LINK_CONNECT] = {"CONNECT", handshake_connect, NULL},
     [LINK_CONNECTING] = {"CONNECTING", handshake_connecting, LINK_TIMEOUT_CONNECT},
+    [LINK_TLS_HANDSHAKE] = {"TLS_HANDSHAKE", handshake_tls, LINK_TIMEOUT_CONNECT},
     [LINK_RECEIVE_PING_REPLY] = {"RECEIVE_PING_REPLY", handshake_ping_reply, LINK_TIMEOUT_CONNECT},
     [LINK_SEND_HANDSHAKE] = {"SEND_HANDSHAKE", handshake_send, LINK_TIMEOUT_CONNECT},
     [LINK_RECEIVE_AUTH_REPLY] = {"RECEIVE_AUTH_REPLY", handshake_auth_reply, LINK_TIMEOUT_CONNECT},

@@ -1,5 +1,6 @@
 /* link.h: the replica's link to its primary, as an explicit state machine
- * (Redis's states, from NONE to CONNECTED): connect, handshake, PSYNC, the
+ * (Redis's states, from NONE to CONNECTED, plus TLS_HANDSHAKE): connect, the
+ * TLS handshake when the connection has one, handshake, PSYNC, the
  * RDB transfer to a temp file and its hand-over to a loader callback. It
  * talks to the primary through net/conn.h only, never blocks, and reads time
  * from its arguments or its clock callback. It knows nothing of the keyspace
@@ -20,6 +21,7 @@ enum link_state {
     LINK_NONE = 0,            /* not a replica */
     LINK_CONNECT,             /* must connect (at the next cron tick) */
     LINK_CONNECTING,          /* nonblocking connect in progress */
+    LINK_TLS_HANDSHAKE,       /* TLS handshake in progress (tls-replication) */
     LINK_RECEIVE_PING_REPLY,  /* PING sent */
     LINK_SEND_HANDSHAKE,      /* sending AUTH, REPLCONF port, ip, capa */
     LINK_RECEIVE_AUTH_REPLY,  /* AUTH sent (masterauth set) */

@@ -89,6 +89,7 @@ conn *link_hand_over(repl_link *l, const char *reason);
 /* handshake.c: the handlers of CONNECT ... RECEIVE_PSYNC_REPLY. */
 int handshake_connect(repl_link *l);
 int handshake_connecting(repl_link *l);
+int handshake_tls(repl_link *l);
 int handshake_ping_reply(repl_link *l);
 int handshake_send(repl_link *l);
 int handshake_auth_reply(repl_link *l);

@@ -29,6 +29,7 @@
 #include "net/conn.h"
 #include "net/output.h"
 #include "net/resp_parse.h"
+#include "net/tls_config.h"
 #include "rdb/bgsave.h"
 #include "rdb/load.h"
 #include "repl/diskless_load.h"
@@ -90,7 +91,9 @@ static void replica_configure_link(void)
                        .masteruser = rs.masteruser,
                        .announce_ip = rs.announce_ip,
                        .announce_port = (int)rs.announce_port,
-                       .listening_port = (int)*rs.listening_port,
+                       .listening_port = tls_config_replication() && tls_config_port()
+                                             ? tls_config_port()
+                                             : (int)*rs.listening_port,
                        .timeout_ms = repl_timeout_ms()};
     link_configure(rs.link, &s);
 }
@@ -217,7 +220,7 @@ static void replica_check_timeout(long long now_ms)
 static conn *replica_new_conn(void *priv)
 {
     (void)priv;
-    return conn_create_socket(rs.loop);
+    return tls_config_replication_conn(rs.loop);
 }
 
 static void replica_load_tick(void *data)
@@ -368,7 +371,8 @@ static const char *replica_role_state(enum link_state state)
     switch (state) {
     case LINK_NONE:
     case LINK_CONNECT: return "connect";
-    case LINK_CONNECTING: return "connecting";
+    case LINK_CONNECTING:
+    case LINK_TLS_HANDSHAKE: return "connecting";
     case LINK_TRANSFER: return "sync";
     case LINK_CONNECTED: return "connected";
     default: return "handshake";

@@ -23,13 +23,13 @@ out=$(grep -rl --include='*.[ch]' '#include "core/server.h"' core net rdb repl t
 out=$(grep -rl '#include <openssl/' --include='*.[ch]' core net rdb repl tools 2>/dev/null | grep -v -e net/conn_tls.c -e net/tls_ctx.c)
 [ -n "$out" ] && report "OpenSSL is used in net/conn_tls.c and net/tls_ctx.c only" "$out"
 
-out=$(grep -rnE '\b(epoll_[a-z_]+|accept4?|recv|send|fork|waitpid|SSL_[a-z_]+)\(' --include='*.c' core rdb repl 2>/dev/null | grep -v -e '^core/loop_epoll.c:' -e '^rdb/child.c:')
+out=$(grep -rnE '\b(epoll_[a-z_]+|accept4?|recv|send|fork|waitpid|SSL_[a-z_]+)\(' --include='*.c' core rdb repl tools 2>/dev/null | grep -v -e '^core/loop_epoll.c:' -e '^rdb/child.c:')
 [ -n "$out" ] && report "epoll, fork/waitpid, socket and SSL calls have single owners" "$out"
 
-out=$(grep -rnE '\b(socket|bind|listen|connect|getsockopt|setsockopt|writev)\(' --include='*.c' core rdb repl 2>/dev/null | grep -v -e '^core/loop_epoll.c:')
+out=$(grep -rnE '\b(socket|bind|listen|connect|getsockopt|setsockopt|writev)\(' --include='*.c' core rdb repl tools 2>/dev/null | grep -v -e '^core/loop_epoll.c:')
 [ -n "$out" ] && report "socket calls belong to net/" "$out"
 
-for h in core/*.h net/*.h rdb/*.h repl/*.h; do
+for h in core/*.h net/*.h rdb/*.h repl/*.h tools/*/*.h; do
   [ -f "$h" ] || continue
   printf '#include "%s"\n' "$h" | gcc -std=gnu11 -I. -fsyntax-only -x c - 2>/dev/null || report "header does not compile alone" "$h"
 done

@@ -149,8 +149,10 @@ def test_tandem_replica_of_100000_keys_leaves_the_dump_alone(make_tandem):
     assert info["syncs"] == 1 and info["sync_in_progress"] == 0
     assert info["sync_bytes"] > 100000
     assert repl(primary)["tandem_repl_sync_target"] == "socket"
-    log = primary.read_log()
     name = f"127.0.0.1:{replica.port}"
+    # The last line comes with the replica's first ACK, after its load.
+    primary.wait_for_log(re.escape(f"Synchronization with replica {name} succeeded"))
+    log = primary.read_log()
     for line in ("Starting BGSAVE for SYNC with target: replicas sockets",
                  "Background RDB transfer started by pid",
                  f"Replica {name}: WAIT_BGSAVE_END -> SEND_BULK",

@@ -15,6 +15,7 @@
 #include "net/listener.h"
 #include "net/sock.h"
 #include "tests/unit/fake/check_suite.h"
+#include "tests/unit/fake/conn_io.h"
 #include "tests/unit/fake/loop_until.h"
 
 #define TEST_CONN_BOUND_MS 10000
@@ -34,12 +35,6 @@ static enum conn_state test_conn_connect_state;
 static int test_conn_accepts;
 static enum conn_state test_conn_accept_state;
 static int test_conn_accept_done;
-static str test_conn_in; /* what the collecting handler read */
-static int test_conn_eof;
-static enum conn_state test_conn_eof_state;
-static str test_conn_out; /* what the pushing handler writes */
-static size_t test_conn_out_off;
-static int test_conn_saw_again;
 static int test_conn_closed_in_handler;
 static int test_conn_ready;
 static char test_conn_log[TEST_CONN_LOG_MAX];
@@ -56,17 +51,6 @@ static void test_conn_on_accept(conn *c, void *data)
     test_conn_server = c;
 }
 
-/* A port that was free a moment ago. */
-static int test_conn_free_port(void)
-{
-    char err[SOCK_ERR_LEN], addr[64];
-    int fd = sock_listen_tcp("127.0.0.1", 0, 16, err);
-    ck_assert_msg(fd != -1, "listen: %s", err);
-    ck_assert_int_gt(sock_format_local(fd, addr, sizeof(addr)), 0);
-    sock_close(fd);
-    return atoi(strrchr(addr, ':') + 1);
-}
-
 /* The listener on a free port; retried in case another process takes the
  * port between the probe and the bind. */
 static void test_conn_listen(void)
@@ -74,7 +58,7 @@ static void test_conn_listen(void)
     char err[SOCK_ERR_LEN] = "";
     char *addrs[] = {"127.0.0.1"};
     for (int tries = 0; tries < 10 && !tls; tries++) {
-        tport = test_conn_free_port();
+        tport = conn_io_free_port();
         tls = listener_create_tcp(tl, 1, addrs, tport, 16, test_conn_on_accept, NULL, err);
     }
     ck_assert_msg(tls != NULL, "listener: %s", err);
@@ -88,11 +72,8 @@ static void test_conn_setup(void)
     tls = NULL;
     test_conn_client = test_conn_server = NULL;
     test_conn_connects = test_conn_accepts = test_conn_accept_done = 0;
-    test_conn_in = str_empty();
-    test_conn_eof = 0;
-    test_conn_out = NULL;
-    test_conn_out_off = 0;
-    test_conn_saw_again = test_conn_closed_in_handler = test_conn_ready = 0;
+    conn_io_reset();
+    test_conn_closed_in_handler = test_conn_ready = 0;
     test_conn_nlog = 0;
     test_conn_log[0] = '\0';
     test_conn_listen();
@@ -103,8 +84,7 @@ static void test_conn_teardown(void)
     if (test_conn_client) conn_close(test_conn_client);
     if (test_conn_server) conn_close(test_conn_server);
     listener_close(tls);
-    str_free(test_conn_in);
-    str_free(test_conn_out);
+    conn_io_free();
     loop_destroy(tl);
 }
 
@@ -120,50 +100,6 @@ static void test_conn_on_accept_done(conn *c)
 {
     test_conn_accept_done++;
     ck_assert_int_eq(conn_get_state(c), CONN_STATE_CONNECTED);
-}
-
-/* Reads everything available; at end of stream notes the state and stops
- * reading. */
-static void test_conn_collect(conn *c)
-{
-    char buf[64 * 1024];
-    for (;;) {
-        ssize_t n = conn_read(c, buf, sizeof(buf));
-        if (n > 0) {
-            test_conn_in = str_cat_len(test_conn_in, buf, (size_t)n);
-            continue;
-        }
-        if (n == 0) {
-            test_conn_eof = 1;
-            test_conn_eof_state = conn_get_state(c);
-            conn_set_read_handler(c, NULL);
-        }
-        return;
-    }
-}
-
-static void test_conn_echo(conn *c)
-{
-    char buf[256];
-    ssize_t n = conn_read(c, buf, sizeof(buf));
-    if (n > 0) ck_assert_int_eq(conn_write(c, buf, (size_t)n), n);
-}
-
-/* Writes test_conn_out; on CONN_AGAIN waits for the write handler. */
-static void test_conn_push(conn *c)
-{
-    size_t len = str_len(test_conn_out);
-    while (test_conn_out_off < len) {
-        ssize_t n = conn_write(c, test_conn_out + test_conn_out_off, len - test_conn_out_off);
-        if (n == CONN_AGAIN) {
-            test_conn_saw_again = 1;
-            if (!conn_has_write_handler(c)) conn_set_write_handler(c, test_conn_push);
-            return;
-        }
-        ck_assert_int_gt(n, 0);
-        test_conn_out_off += (size_t)n;
-    }
-    conn_set_write_handler(c, NULL);
 }
 
 /* Reads, then closes its own conn and keeps using it until it returns:
@@ -267,29 +203,29 @@ END_TEST
 START_TEST(test_conn_echo_round_trip)
 {
     test_conn_pair();
-    conn_set_read_handler(test_conn_server, test_conn_echo);
-    conn_set_read_handler(test_conn_client, test_conn_collect);
+    conn_set_read_handler(test_conn_server, conn_io_echo);
+    conn_set_read_handler(test_conn_client, conn_io_collect);
     ck_assert(conn_has_read_handler(test_conn_client));
     ck_assert_int_eq(conn_write(test_conn_client, "hello world", 11), 11);
-    TEST_CONN_RUN_UNTIL(str_len(test_conn_in) >= 11);
-    ck_assert_str_eq(test_conn_in, "hello world");
+    TEST_CONN_RUN_UNTIL(str_len(cio.in) >= 11);
+    ck_assert_str_eq(cio.in, "hello world");
 }
 END_TEST
 
 START_TEST(test_conn_large_write)
 {
-    test_conn_out = str_new_len(NULL, TEST_CONN_BIG);
+    cio.out = str_new_len(NULL, TEST_CONN_BIG);
     for (size_t i = 0; i < TEST_CONN_BIG; i++)
-        test_conn_out[i] = (char)(i * 7 + i / 4096);
+        cio.out[i] = (char)(i * 7 + i / 4096);
     test_conn_pair();
-    conn_set_read_handler(test_conn_server, test_conn_collect);
-    test_conn_push(test_conn_client);
-    ck_assert(test_conn_saw_again);
+    conn_set_read_handler(test_conn_server, conn_io_collect);
+    conn_io_push(test_conn_client);
+    ck_assert(cio.saw_again);
     ck_assert(conn_has_write_handler(test_conn_client));
-    TEST_CONN_RUN_UNTIL(str_len(test_conn_in) >= TEST_CONN_BIG);
-    ck_assert_uint_eq(test_conn_out_off, TEST_CONN_BIG);
-    ck_assert_uint_eq(str_len(test_conn_in), TEST_CONN_BIG);
-    ck_assert(memcmp(test_conn_in, test_conn_out, TEST_CONN_BIG) == 0);
+    TEST_CONN_RUN_UNTIL(str_len(cio.in) >= TEST_CONN_BIG);
+    ck_assert_uint_eq(cio.out_off, TEST_CONN_BIG);
+    ck_assert_uint_eq(str_len(cio.in), TEST_CONN_BIG);
+    ck_assert(memcmp(cio.in, cio.out, TEST_CONN_BIG) == 0);
     ck_assert(!conn_has_write_handler(test_conn_client));
 }
 END_TEST
@@ -298,13 +234,13 @@ START_TEST(test_conn_close_inside_read_handler)
 {
     test_conn_pair();
     conn_set_read_handler(test_conn_server, test_conn_close_on_read);
-    conn_set_read_handler(test_conn_client, test_conn_collect);
+    conn_set_read_handler(test_conn_client, conn_io_collect);
     ck_assert_int_eq(conn_write(test_conn_client, "bye", 3), 3);
-    TEST_CONN_RUN_UNTIL(test_conn_eof);
+    TEST_CONN_RUN_UNTIL(cio.eof);
     ck_assert(test_conn_closed_in_handler);
     ck_assert_ptr_null(test_conn_server);
-    ck_assert(test_conn_eof);
-    ck_assert_int_eq(test_conn_eof_state, CONN_STATE_CLOSED);
+    ck_assert(cio.eof);
+    ck_assert_int_eq(cio.eof_state, CONN_STATE_CLOSED);
 }
 END_TEST
 
@@ -318,30 +254,30 @@ START_TEST(test_conn_close_inside_connect_handler)
     ck_assert_ptr_null(test_conn_client);
     ck_assert_int_eq(test_conn_connect_state, CONN_STATE_CONNECTED);
     ck_assert_int_eq(conn_accept(test_conn_server, NULL), 0);
-    conn_set_read_handler(test_conn_server, test_conn_collect);
-    TEST_CONN_RUN_UNTIL(test_conn_eof);
-    ck_assert(test_conn_eof);
+    conn_set_read_handler(test_conn_server, conn_io_collect);
+    TEST_CONN_RUN_UNTIL(cio.eof);
+    ck_assert(cio.eof);
 }
 END_TEST
 
 START_TEST(test_conn_peer_closes)
 {
     test_conn_pair();
-    conn_set_read_handler(test_conn_server, test_conn_collect);
+    conn_set_read_handler(test_conn_server, conn_io_collect);
     ck_assert_int_eq(conn_write(test_conn_client, "last", 4), 4);
     conn_close(test_conn_client);
     test_conn_client = NULL;
-    TEST_CONN_RUN_UNTIL(test_conn_eof);
-    ck_assert(test_conn_eof);
-    ck_assert_str_eq(test_conn_in, "last");
-    ck_assert_int_eq(test_conn_eof_state, CONN_STATE_CLOSED);
+    TEST_CONN_RUN_UNTIL(cio.eof);
+    ck_assert(cio.eof);
+    ck_assert_str_eq(cio.in, "last");
+    ck_assert_int_eq(cio.eof_state, CONN_STATE_CLOSED);
     ck_assert_int_eq(conn_get_state(test_conn_server), CONN_STATE_CLOSED);
 }
 END_TEST
 
 START_TEST(test_conn_connect_refused)
 {
-    int port = test_conn_free_port();
+    int port = conn_io_free_port();
     test_conn_client = conn_create_socket(tl);
     ck_assert_int_eq(conn_connect(test_conn_client, "127.0.0.1", port, NULL, test_conn_on_connect),
                      0);

@@ -48,6 +48,7 @@ static conn *t_conn; /* the link's newest connection; NULL once closed */
 static int t_new_conns;
 static const char *t_connect_err; /* connects fail at once with it */
 static int t_no_conn;             /* new_conn returns NULL */
+static int t_tls;                 /* new connections have a (TLS) handshake */
 static long long t_now;
 static char t_dir[64];
 static enum link_state t_stop_on;            /* the observer stops the link there */
@@ -76,6 +77,7 @@ static conn *test_link_new_conn(void *priv)
     if (t_no_conn) return NULL;
     t_conn = fake_conn_create_unconnected(tl);
     if (t_connect_err) fake_conn_fail_connect(t_conn, t_connect_err);
+    if (t_tls) fake_conn_enable_handshake(t_conn);
     return t_conn;
 }
 
@@ -230,7 +232,7 @@ static void test_link_setup(void)
     snprintf(t_dir, sizeof(t_dir), "/tmp/tandem-link-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(t_dir));
     t_conn = t_handed = NULL;
-    t_new_conns = t_no_conn = t_nseq = t_loads = t_load_rc = t_load_stops = 0;
+    t_new_conns = t_no_conn = t_nseq = t_loads = t_load_rc = t_load_stops = t_tls = 0;
     t_connected = t_continued = 0;
     t_connect_err = NULL;
     t_now = T_START_MS;
@@ -343,6 +345,9 @@ static void test_link_run_primary(enum link_state target)
     enum link_state s = link_get_state(t_link);
     if (s == target || s == LINK_NONE) return;
     fake_conn_connect_done(t_conn, NULL);
+    s = link_get_state(t_link);
+    if (s == target || s == LINK_NONE) return;
+    if (s == LINK_TLS_HANDSHAKE) fake_conn_handshake_done(t_conn, NULL);
     for (size_t i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
         s = link_get_state(t_link);
         if (s == target || s == LINK_NONE) return;
@@ -951,6 +956,7 @@ START_TEST(test_link_stop_every_state)
     for (enum link_state s = LINK_CONNECT; s < LINK_STATES; s++) {
         test_link_teardown();
         test_link_setup();
+        t_tls = 1; /* so that TLS_HANDSHAKE is visited too */
         t_stop_on = s; /* the observer stops the link as it enters s */
         test_link_run_primary(LINK_CONNECTED);
         test_link_assert_state(LINK_NONE);
@@ -1001,6 +1007,65 @@ START_TEST(test_link_connection_lost)
     ck_assert_int_eq(t_new_conns, 1);
     link_cron(t_link, t_now);
     test_link_assert_state(LINK_CONNECTING);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- TLS handshake */
+
+static void test_link_assert_info(const char *absent, const char *const *fields);
+
+START_TEST(test_link_tls_handshake_state)
+{
+    t_tls = 1;
+    link_start(t_link, T_HOST, T_PORT);
+    fake_conn_connect_done(t_conn, NULL);
+    test_link_assert_state(LINK_TLS_HANDSHAKE);
+    size_t n;
+    fake_conn_written(t_conn, &n);
+    ck_assert_uint_eq(n, 0); /* nothing before the handshake is done */
+    test_link_assert_info(NULL, (const char *[]){"tandem_link_state:tls_handshake\r\n", NULL});
+    /* Late events and ticks within the timeout do nothing. */
+    fake_conn_fire(t_conn, LOOP_READABLE | LOOP_WRITABLE);
+    link_cron(t_link, t_now + T_TIMEOUT);
+    test_link_assert_state(LINK_TLS_HANDSHAKE);
+    fake_conn_handshake_done(t_conn, NULL);
+    test_link_assert_state(LINK_RECEIVE_PING_REPLY);
+    test_link_assert_written(T_PING);
+    test_link_feed_s("+PONG\r\n");
+    test_link_assert_path("NONE CONNECT CONNECTING TLS_HANDSHAKE RECEIVE_PING_REPLY "
+                          "SEND_HANDSHAKE RECEIVE_PORT_REPLY");
+}
+END_TEST
+
+START_TEST(test_link_tls_handshake_refused)
+{
+    t_tls = 1;
+    link_start(t_link, T_HOST, T_PORT);
+    fake_conn_connect_done(t_conn, NULL);
+    fake_conn_handshake_done(t_conn, "certificate verify failed");
+    test_link_assert_failed("TLS handshake with MASTER failed: certificate verify failed");
+    ck_assert_int_eq(link_get_stats(t_link)->failures, 1);
+    /* Retried at the next tick only (the back-off). */
+    ck_assert_int_eq(t_new_conns, 1);
+    link_cron(t_link, t_now + 1000);
+    test_link_assert_state(LINK_CONNECTING);
+    ck_assert_int_eq(t_new_conns, 2);
+}
+END_TEST
+
+START_TEST(test_link_tls_handshake_timeout)
+{
+    t_tls = 1;
+    link_start(t_link, T_HOST, T_PORT);
+    fake_conn_connect_done(t_conn, NULL);
+    link_cron(t_link, t_now + T_TIMEOUT + 1);
+    test_link_assert_failed("Timeout connecting to the MASTER...");
+    t_tls = 1;
+    link_start(t_link, T_HOST, T_PORT);
+    fake_conn_connect_done(t_conn, NULL);
+    link_stop(t_link);
+    test_link_assert_state(LINK_NONE);
+    ck_assert_uint_eq(fake_conn_live(), 0);
 }
 END_TEST
 
@@ -1156,6 +1221,9 @@ static Suite *test_link_suite(void)
     tcase_add_test(f, test_link_stop_resting_states);
     tcase_add_test(f, test_link_start_restarts);
     tcase_add_test(f, test_link_connection_lost);
+    tcase_add_test(f, test_link_tls_handshake_state);
+    tcase_add_test(f, test_link_tls_handshake_refused);
+    tcase_add_test(f, test_link_tls_handshake_timeout);
     TCase *o = suite_new_tcase(s, "observed", test_link_setup, test_link_teardown, 30);
     tcase_add_test(o, test_link_transition_table);
     tcase_add_test(o, test_link_info_fields);

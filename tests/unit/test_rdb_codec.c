@@ -4,9 +4,9 @@
  * boundaries, strings as raw, int8/16/32 and LZF, times, values), whole
  * files written by rdb/save.c and read back by rdb/load.c (to memory and to
  * disk), a file that Redis 7.0 wrote (tests/fixtures), the truncation of a
- * file at every byte, and each kind of corruption refused with its message
- * and the right offset. Every test runs in its own process with sixteen
- * fresh databases. */
+ * file at every byte, each kind of corruption refused with its message and
+ * the right offset, and the loader's aux and key hooks. Every test runs in
+ * its own process with sixteen fresh databases. */
 #define _GNU_SOURCE /* memmem */
 #include <check.h>
 #include <errno.h>
@@ -616,6 +616,66 @@ START_TEST(test_load_options)
 }
 END_TEST
 
+/* What the aux and key hooks saw. */
+static int hook_auxes, hook_keys;
+static rdb_load_key hook_seen[4];
+static char hook_names[4][8];
+
+static void on_aux_hook(const str key, const str val, void *priv)
+{
+    ck_assert_ptr_eq(priv, &hook_auxes);
+    ck_assert_str_eq(key, "foo");
+    ck_assert_str_eq(val, "bar");
+    hook_auxes++;
+}
+
+static void on_key_hook(const rdb_load_key *k, void *priv)
+{
+    ck_assert_ptr_eq(priv, &hook_auxes);
+    ck_assert_int_lt(hook_keys, 4);
+    hook_seen[hook_keys] = *k;
+    snprintf(hook_names[hook_keys], sizeof(hook_names[0]), "%.*s", (int)k->keylen, k->key);
+    hook_keys++;
+}
+
+START_TEST(test_key_and_aux_hooks)
+{
+    str f = file_start(10);
+    f = ADD(f, "\xfa\x03" "foo\x03" "bar");                  /* aux foo=bar */
+    f = ADD(f, "\xfe\x02");                                  /* SELECTDB 2 */
+    f = ADD(f, "\xfc\xe8\x03\x00\x00\x00\x00\x00\x00");      /* expires at 1000 ms */
+    uint64_t at = str_len(f);
+    f = ADD(f, "\x00\x01k\x05value");                        /* 9 bytes */
+    f = ADD(f, "\x00\x02k2\xc0\x07");                        /* int8 7: 6 bytes */
+    f = file_end(f);
+    for (int store = 0; store <= 1; store++) {
+        hook_auxes = hook_keys = 0;
+        /* Storing skips the expired key, but the hooks still see it. */
+        rdb_load_opts opts = {.verify_checksum = 1, .skip_expired = store, .store = store,
+                              .on_aux = on_aux_hook, .on_key = on_key_hook, .priv = &hook_auxes};
+        rdb_load_info info;
+        str err = NULL;
+        ck_assert_int_eq(load_bytes(f, str_len(f), &opts, &info, &err), 0);
+        ck_assert_int_eq(hook_auxes, 1);
+        ck_assert_int_eq(hook_keys, 2);
+        ck_assert_str_eq(hook_names[0], "k");
+        ck_assert_uint_eq(hook_seen[0].db, 2);
+        ck_assert_int_eq(hook_seen[0].type, RDB_TYPE_STRING);
+        ck_assert_int_eq(hook_seen[0].expire, 1000);
+        ck_assert_uint_eq(hook_seen[0].offset, at);
+        ck_assert_uint_eq(hook_seen[0].bytes, 9);
+        ck_assert_str_eq(hook_names[1], "k2");
+        ck_assert_int_eq(hook_seen[1].expire, -1);
+        ck_assert_uint_eq(hook_seen[1].offset, at + 9);
+        ck_assert_uint_eq(hook_seen[1].bytes, 6);
+        ck_assert_int_eq(info.keys_expired, store);
+        ck_assert_int_eq(db_size(2), store);
+        db_flush(-1, 0);
+    }
+    str_free(f);
+}
+END_TEST
+
 static long long progress_calls;
 static uint64_t progress_last, progress_total;
 
@@ -968,6 +1028,7 @@ static Suite *rdb_codec_suite(void)
     tcase_add_test(tc, test_save_without_replication_or_checksum);
     tcase_add_test(tc, test_load_options);
     tcase_add_test(tc, test_progress_callbacks);
+    tcase_add_test(tc, test_key_and_aux_hooks);
     tcase_add_test(tc, test_save_file_and_load_file);
     tcase_add_test(tc, test_redis_written_file);
     tc = suite_new_tcase(s, "corruption", test_setup, test_teardown, 60);

@@ -9,20 +9,28 @@
 # (both default to diskless sync with repl-diskless-sync-delay 5, so the 5 s
 # wait dominates), every server given --repl-diskless-sync yes
 # --repl-diskless-sync-delay 0 (the RDB straight to the socket, at once),
-# every server given --repl-diskless-sync no (through a file on disk), then
-# the last two with the replica given --repl-diskless-load swapdb (it loads
-# from the socket into a new dataset while the old one serves). Rounds
-# alternate which implementation goes first; the figure is the median. A
-# measurement, never a pass/fail test.
+# every server given --repl-diskless-sync no (through a file on disk), the
+# same over TLS (tls-replication yes, the replica connecting to the
+# primary's tls-port, certificates from tools/gen-test-certs.sh), then the
+# diskless and disk rows with the replica given --repl-diskless-load swapdb
+# (it loads from the socket into a new dataset while the old one serves).
+# Rounds alternate which implementation goes first; the figure is the
+# median. A measurement, never a pass/fail test.
 #
 # Usage: tools/bench/fullsync.sh [rounds] [keys]   (ROUNDS, default 3; KEYS, default 1000000;
-#        ROWS, default "defaults diskless disk swapdb swapdb-disk")
+#        ROWS, default "defaults diskless disk tls swapdb swapdb-disk")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 rounds=${1:-${ROUNDS:-3}}
 keys=${2:-${KEYS:-1000000}}
 . tools/bench/lib.sh
+
+certs="$work/certs"
+tools/gen-test-certs.sh "$certs" >/dev/null
+tls_args=(--tls-replication yes --tls-cert-file "$certs/server.crt"
+  --tls-key-file "$certs/server.key" --tls-ca-cert-file "$certs/ca.crt")
+use_tls=0
 
 now_ns() {
   date +%s%N
@@ -31,17 +39,23 @@ now_ns() {
 # sync_secs impl args...: one full sync; sets $secs (run in this shell, not
 # in $(...), so that a failure exits the script).
 sync_secs() {
-  local impl=$1 pport ppid rport_ rpid want t0 t1 info n=''
+  local impl=$1 pport ppid rport_ rpid want t0 t1 info n='' target ptls='' rtls=()
   shift
-  start_one "$impl" --enable-debug-command yes "$@"
+  if [ "$use_tls" = 1 ]; then
+    ptls=$(free_port)
+    rtls=(--tls-port "$(free_port)")
+    set -- "$@" "${tls_args[@]}"
+  fi
+  start_one "$impl" --enable-debug-command yes "$@" ${ptls:+--tls-port "$ptls"}
   pport=$sport ppid=$spid
+  target=${ptls:-$pport}
   redis-cli -p "$pport" debug populate "$keys" key 100 >/dev/null
   want=$(redis-cli -p "$pport" dbsize | tr -d '\r')
   [ "$want" -eq "$keys" ] || { echo "$impl primary holds $want keys" >&2; exit 1; }
-  start_one "$impl" "$@" "${replica_args[@]}"
+  start_one "$impl" "$@" ${rtls[@]+"${rtls[@]}"} ${replica_args[@]+"${replica_args[@]}"}
   rport_=$sport rpid=$spid
   t0=$(now_ns)
-  redis-cli -p "$rport_" replicaof 127.0.0.1 "$pport" >/dev/null
+  redis-cli -p "$rport_" replicaof 127.0.0.1 "$target" >/dev/null
   t1=''
   for _ in $(seq 1 12000); do
     info=$(redis-cli -p "$rport_" info replication 2>/dev/null | tr -d '\r' || true)
@@ -59,14 +73,16 @@ sync_secs() {
 
 results="$work/results"
 : >"$results"
-rows=${ROWS:-defaults diskless disk swapdb swapdb-disk}
+rows=${ROWS:-defaults diskless disk tls swapdb swapdb-disk}
 for row in $rows; do
   args=() replica_args=()
   case $row in
     diskless | swapdb) args=(--repl-diskless-sync yes --repl-diskless-sync-delay 0) ;;
-    disk | swapdb-disk) args=(--repl-diskless-sync no) ;;
+    disk | tls | swapdb-disk) args=(--repl-diskless-sync no) ;;
   esac
   case $row in swapdb*) replica_args=(--repl-diskless-load swapdb) ;; esac
+  use_tls=0
+  [ "$row" = tls ] && use_tls=1
   for round in $(seq 1 "$rounds"); do
     if [ $((round % 2)) -eq 1 ]; then order="tandem redis"; else order="redis tandem"; fi
     for impl in $order; do
@@ -87,8 +103,8 @@ for line in open(sys.argv[1]):
     row, who, value = line.split("\t")
     rows.setdefault(row, {}).setdefault(who, []).append(float(value))
 labels = {"defaults": "defaults (diskless, delay 5)", "diskless": "diskless, delay 0",
-          "disk": "--repl-diskless-sync no", "swapdb": "diskless 0, replica swapdb",
-          "swapdb-disk": "sync no, replica swapdb"}
+          "disk": "--repl-diskless-sync no", "tls": "TLS, --repl-diskless-sync no",
+          "swapdb": "diskless 0, replica swapdb", "swapdb-disk": "sync no, replica swapdb"}
 for row in sys.argv[2].split():
     t = statistics.median(rows[row]["tandem"])
     r = statistics.median(rows[row]["redis"])

@@ -5,7 +5,11 @@
 # alternate which goes first; the figure per row is the median over rounds
 # (the machine is noisy). A benchmark, never a pass/fail test.
 #
-# Usage: tools/bench/throughput.sh [rounds] [requests]
+# With --tls, both servers also listen on a TLS port (certificates from
+# tools/gen-test-certs.sh, tls-auth-clients no) and redis-benchmark --tls
+# measures through it; those rows are named "<row> tls".
+#
+# Usage: tools/bench/throughput.sh [--tls] [rounds] [requests]
 #   ROUNDS (default 5), REQUESTS per row at pipeline 1 (default 200000;
 #   pipeline 16 runs 8x as many). TESTS overrides the row list, in
 #   redis-benchmark's test names; the default rows are PING (inline and
@@ -13,18 +17,41 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+tls=0
+if [ "${1:-}" = --tls ]; then
+  tls=1
+  shift
+fi
 rounds=${1:-${ROUNDS:-5}}
 requests=${2:-${REQUESTS:-200000}}
 tests=${TESTS:-ping_inline,ping_mbulk,set,get,incr,mset}
 clients=50
 . tools/bench/lib.sh
-start_servers
+bench_args=()
+suffix=''
+if [ "$tls" = 1 ]; then
+  certs="$work/certs"
+  tools/gen-test-certs.sh "$certs" >/dev/null
+  tls_args=(--tls-cert-file "$certs/server.crt" --tls-key-file "$certs/server.key"
+    --tls-ca-cert-file "$certs/ca.crt" --tls-auth-clients no)
+  tport_tls=$(free_port)
+  rport_tls=$(free_port)
+  start_one tandem --tls-port "$tport_tls" "${tls_args[@]}"
+  tport=$tport_tls
+  start_one redis --tls-port "$rport_tls" "${tls_args[@]}"
+  rport=$rport_tls
+  bench_args=(--tls --cacert "$certs/ca.crt")
+  suffix=' tls'
+else
+  start_servers
+fi
 
 # One redis-benchmark run: prints "ROW<TAB>rps" lines.
 bench() {
   local port=$1 pipeline=$2 n=$3
-  redis-benchmark -p "$port" -c "$clients" -P "$pipeline" -n "$n" -t "$tests" --csv 2>/dev/null |
-    awk -F'","' 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1 "\t" $2 }'
+  redis-benchmark -p "$port" ${bench_args[@]+"${bench_args[@]}"} -c "$clients" -P "$pipeline" \
+    -n "$n" -t "$tests" --csv 2>/dev/null |
+    awk -F'","' -v sfx="$suffix" 'NR > 1 { gsub(/"/, "", $1); gsub(/"/, "", $2); print $1 sfx "\t" $2 }'
 }
 
 results="$work/results"

@@ -27,6 +27,7 @@ typedef struct fake_data {
     char *host;            /* the target of conn_connect */
     int port;
     int events;
+    int has_handshake; /* conn_handshake starts one */
 } fake_data;
 
 static size_t fake_live;
@@ -63,6 +64,14 @@ static int fake_accept(conn *c, conn_handler *h)
 {
     c->state = CONN_STATE_CONNECTED;
     conn_call_handler(c, h);
+    return 0;
+}
+
+static int fake_handshake(conn *c, conn_handler *h)
+{
+    if (!fake_get(c)->has_handshake) return 1;
+    c->state = CONN_STATE_CONNECTING;
+    c->conn_handler = h;
     return 0;
 }
 
@@ -153,6 +162,7 @@ static const conn_type fake_type = {
     .name = "fake",
     .connect = fake_connect,
     .accept = fake_accept,
+    .handshake = fake_handshake,
     .read = fake_read,
     .write = fake_write,
     .writev = fake_writev,
@@ -183,6 +193,16 @@ conn *fake_conn_create_unconnected(loop *l)
 void fake_conn_fail_connect(conn *c, const char *err)
 {
     snprintf(fake_get(c)->connect_err, sizeof(fake_get(c)->connect_err), "%s", err);
+}
+
+void fake_conn_enable_handshake(conn *c)
+{
+    fake_get(c)->has_handshake = 1;
+}
+
+void fake_conn_handshake_done(conn *c, const char *err)
+{
+    fake_conn_connect_done(c, err);
 }
 
 void fake_conn_connect_done(conn *c, const char *err)

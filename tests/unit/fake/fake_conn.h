@@ -24,6 +24,12 @@ void fake_conn_fail_connect(conn *c, const char *err);
  * (ERROR, last error err), and calls the connect handler. The conn may be
  * freed by the time this returns if the handler closed it. */
 void fake_conn_connect_done(conn *c, const char *err);
+/* From now on conn_handshake starts a handshake (state CONNECTING) that
+ * the test ends with fake_conn_handshake_done; without this call the conn
+ * has none (conn_handshake returns 1), as a plain socket. */
+void fake_conn_enable_handshake(conn *c);
+/* Ends a pending handshake like fake_conn_connect_done ends a connect. */
+void fake_conn_handshake_done(conn *c, const char *err);
 /* The host and port given to conn_connect (NULL and 0 before). */
 const char *fake_conn_connect_target(const conn *c, int *port);
 /* Fake connections created and not yet released. */
