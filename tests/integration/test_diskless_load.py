@@ -16,7 +16,8 @@ silent primary (repl-timeout) and a broken EOF mark leave the old dataset
 whole and the replica retries; on-empty-db with keys goes through the disk;
 the primary's newline keep-alives before the header, and stream bytes right
 after the mark, still work; the commands flagged no_async_loading are those
-of Redis. Every wait is bounded.
+of Redis; swapdb over TLS (tls-replication) from tandem and from redis.
+Every wait is bounded.
 A primary played by hand (a Python socket) makes the faults exact.
 """
 import os
@@ -28,6 +29,7 @@ import pytest
 
 from conftest import RespError, digest, info_fields, one, repl, wait_until
 from test_repl_replica import DEBUG, assert_same_data, describe, fill_mixed, replicaof_args
+from test_tls import certs, repl_extra, start_tls  # noqa: F401 (certs: a fixture)
 
 SYNC_TIMEOUT = 60
 MODES = ["disabled", "on-empty-db", "swapdb"]
@@ -378,3 +380,19 @@ def test_no_async_loading_flags_match_redis(make_tandem, make_redis):
     for name in ("replicaof", "slaveof", "sync", "psync", "save", "bgsave", "get", "debug"):
         flags = [set(one(srv, "COMMAND", "INFO", name)[0][2]) for srv in (tandem, redis)]
         assert (b"no_async_loading" in flags[0]) == (b"no_async_loading" in flags[1]), name
+
+
+@pytest.mark.parametrize("impl", ["tandem", "redis"])
+def test_swapdb_over_tls(make_tandem, make_redis, certs, impl):  # noqa: F811
+    """The stream reads through the TLS connection type just the same."""
+    make = make_tandem if impl == "tandem" else make_redis
+    primary = start_tls(make, certs, DEBUG + sync_args("yes") + ["--rdb-key-save-delay", "10"])
+    assert one(primary, "DEBUG", "POPULATE", 100000) == "OK"
+    assert one(primary, "SET", "k", "new") == "OK"
+    replica = start_tls(make_tandem, certs, DEBUG + ["--repl-diskless-load", "swapdb"] +
+                        repl_extra(certs, primary.tls_port, cert="client"))
+    assert_same_data(primary, replica)
+    assert one(replica, "GET", "k") == b"new"
+    log = replica.read_log()
+    assert "TLS handshake with MASTER completed" in log
+    assert "streamed RDB from master with EOF to parser" in log
