@@ -302,9 +302,9 @@ static str info_clients(str s, void *data)
                        "connected_clients:%lu\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
                        "client_recent_max_input_buffer:%zu\r\n"
                        "client_recent_max_output_buffer:%zu\r\nblocked_clients:%lu\r\n"
-                       "tracking_clients:0\r\nclients_in_timeout_table:%lu\r\n",
+                       "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
                        clients_count(), server.clients.maxclients, st->max_querybuf,
-                       st->max_output, clients_blocked_count(), clients_blocked_count());
+                       st->max_output, clients_blocked_count());
 }
 
 static long long total_system_memory(void)
