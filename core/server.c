@@ -803,8 +803,7 @@ static void server_register_modules(void)
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);
     replica_init(server.loop, &server.port);
-    call_add_gate(replica_gate, NULL);
-    call_add_gate(repl_write_gate, NULL);
+    call_add_gate(repl_gate, NULL);
     call_set_stream_offset(repl_get_offset);
     bgsave_set_aux_provider(server_rdb_aux);
     repl_init();

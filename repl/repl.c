@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/util.h"
 #include "repl/primary.h"
+#include "repl/replica.h"
 #include "repl/wait.h"
 
 static repl state;
@@ -43,10 +44,13 @@ void repl_register_commands(void)
     wait_register_commands(&state);
 }
 
-int repl_write_gate(client *c, const command *cmd, void *data)
+int repl_gate(client *c, const command *cmd, void *data)
 {
-    (void)data;
-    return wait_gate(&state, c, cmd);
+    /* Tail calls only, so that the common case costs two tests: replica_gate
+     * lets everything through on a primary, and wait_gate hands a replica's
+     * writes back to it. */
+    if ((cmd->flags & CMD_WRITE) && state.wait.min_to_write) return wait_gate(&state, c, cmd);
+    return replica_gate(c, cmd, data);
 }
 
 void repl_wait_before_sleep(long long now_ms) { wait_release(&state, now_ms); }

@@ -76,9 +76,11 @@ void repl_init(void);
 void repl_register_config(void);
 /* Registers SYNC, PSYNC, REPLCONF, ROLE and WAIT. */
 void repl_register_commands(void);
-/* call.c's gate (data unused): NOREPLICAS for writes while fewer replicas
- * are good than min-replicas-to-write asks (repl/wait.h). */
-int repl_write_gate(client *c, const command *cmd, void *data);
+/* call.c's gate of replication (data unused): on a replica, READONLY and
+ * MASTERDOWN (replica_gate); on a primary, NOREPLICAS for writes while
+ * fewer replicas are good than min-replicas-to-write asks (repl/wait.h).
+ * One gate for both roles keeps the call path to one check per command. */
+int repl_gate(client *c, const command *cmd, void *data);
 /* Before-sleep, before the unblocked clients run: WAITs that are satisfied
  * or timed out get their reply and unblock. */
 void repl_wait_before_sleep(long long now_ms);

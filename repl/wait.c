@@ -69,10 +69,10 @@ void wait_register_config(repl *r)
 
 int wait_gate(repl *r, client *c, const command *cmd)
 {
+    if (replica_is_active()) return replica_gate(c, cmd, NULL);
     if (!(cmd->flags & CMD_WRITE) || !wait_min_replicas_on(r) ||
-        r->wait.good >= r->wait.min_to_write)
+        r->wait.good >= r->wait.min_to_write || (c->flags & CLIENT_PRIMARY))
         return 0;
-    if ((c->flags & CLIENT_PRIMARY) || replica_is_active()) return 0;
     reply_error(c, "NOREPLICAS Not enough good replicas to write.");
     return -1;
 }

@@ -24,9 +24,10 @@ void wait_register_commands(repl *r);
  * the cron, when a replica goes ONLINE or leaves, and when the directives
  * change. */
 void wait_refresh_good(repl *r, long long now_ms);
-/* The call gate: a write from a client while min-replicas-to-write and
- * min-replicas-max-lag are both set and fewer replicas are good gets
- * NOREPLICAS. Never on a replica, never the primary client. */
+/* The call gate on a primary (repl_gate): a write from a client while
+ * min-replicas-to-write and min-replicas-max-lag are both set and fewer
+ * replicas are good gets NOREPLICAS. Never the primary client; on a
+ * replica, replica_gate decides. */
 int wait_gate(repl *r, client *c, const command *cmd);
 /* A REPLCONF ACK moved a replica's offset: waiters are checked before the
  * loop sleeps. */
