@@ -699,7 +699,7 @@ static void server_before_sleep(loop *l, void *data)
     (void)l;
     (void)data;
     if (server.shutdown_signal) server_check_shutdown(loop_now_ms(), NULL);
-    repl_wait_before_sleep(loop_now_ms());
+    repl_wait_before_sleep();
     clients_process_unblocked();
     repl_wait_send_getack();
     output_flush_pending();

@@ -53,7 +53,7 @@ int repl_gate(client *c, const command *cmd, void *data)
     return replica_gate(c, cmd, data);
 }
 
-void repl_wait_before_sleep(long long now_ms) { wait_release(&state, now_ms); }
+void repl_wait_before_sleep(void) { wait_release(&state); }
 
 void repl_wait_send_getack(void) { wait_send_getack(&state); }
 

@@ -83,7 +83,7 @@ void repl_register_commands(void);
 int repl_gate(client *c, const command *cmd, void *data);
 /* Before-sleep, before the unblocked clients run: WAITs that are satisfied
  * or timed out get their reply and unblock. */
-void repl_wait_before_sleep(long long now_ms);
+void repl_wait_before_sleep(void);
 /* Before-sleep, after the unblocked clients ran, before replies are
  * written: REPLCONF GETACK to the replicas if a WAIT blocked. */
 void repl_wait_send_getack(void);

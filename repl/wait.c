@@ -153,11 +153,11 @@ void wait_ack_received(repl *r)
     if (r->wait.waiters.count) r->wait.acks_changed = 1;
 }
 
-void wait_release(repl *r, long long now_ms)
+void wait_release(repl *r)
 {
     if (!r->wait.waiters.count) return;
-    waiters_release(&r->wait.waiters, now_ms, r->wait.acks_changed, wait_count_acks, wait_done,
-                    r);
+    waiters_release(&r->wait.waiters, r->clock_ms(), r->wait.acks_changed, wait_count_acks,
+                    wait_done, r);
     r->wait.acks_changed = 0;
 }
 

@@ -33,8 +33,9 @@ int wait_gate(repl *r, client *c, const command *cmd);
  * loop sleeps. */
 void wait_ack_received(repl *r);
 /* Before-sleep, first part: answers and unblocks the waiters whose
- * replicas acknowledged (after an ACK) or whose timeout passed. */
-void wait_release(repl *r, long long now_ms);
+ * replicas acknowledged (after an ACK) or whose timeout passed (by the
+ * state's clock, read only while someone waits). */
+void wait_release(repl *r);
 /* Before-sleep, after the unblocked clients ran: REPLCONF GETACK * to the
  * replicas when a client blocked since the last time (once per iteration
  * at most). */

@@ -116,7 +116,7 @@ static void test_wait_expect(client *c, const char *expect) { primary_world_expe
 /* The before-sleep steps of the server, in its order. */
 static void test_wait_before_sleep(void)
 {
-    wait_release(&tr, test_wait_ms);
+    wait_release(&tr);
     clients_process_unblocked();
     wait_send_getack(&tr);
     output_flush_pending();
