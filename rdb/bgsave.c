@@ -143,21 +143,15 @@ static int save_parse_number(const char *p, size_t len, int is_changes, long lon
     return *end || *out < (is_changes ? 0 : 1) ? -1 : 0;
 }
 
-/* The numbers of the arguments; a single argument holding several
- * ("--save '60 1'") is split at spaces, as Redis does. -1 if malformed. */
+/* The numbers of the arguments (the config layer splits "--save '60 1'").
+ * -1 if malformed. */
 static int save_parse(int argc, str *argv, long long *nums, int max)
 {
     int n = 0;
     for (int i = 0; i < argc; i++) {
-        const char *p = argv[i], *end = argv[i] + str_len(argv[i]);
-        do {
-            const char *sp = argc == 1 ? memchr(p, ' ', (size_t)(end - p)) : NULL;
-            const char *stop = sp ? sp : end;
-            if (n == max || save_parse_number(p, (size_t)(stop - p), n % 2, &nums[n]) == -1)
-                return -1;
-            n++;
-            p = sp ? sp + 1 : end;
-        } while (p < end);
+        if (n == max || save_parse_number(argv[i], str_len(argv[i]), n % 2, &nums[n]) == -1)
+            return -1;
+        n++;
     }
     return n % 2 ? -1 : n;
 }
@@ -169,10 +163,8 @@ static int save_set(void *data, int argc, str *argv, const char **err)
 {
     (void)data;
     if (argc == 1 && str_len(argv[0]) == 0) argc = 0;
-    int max = argc;
-    for (int i = 0; i < argc; i++) max += (int)str_len(argv[i]);
-    long long *nums = tmalloc(sizeof(long long) * (size_t)(max + 1));
-    int n = save_parse(argc, argv, nums, max);
+    long long *nums = tmalloc(sizeof(long long) * (size_t)(argc + 1));
+    int n = save_parse(argc, argv, nums, argc);
     if (n == -1) {
         tfree(nums);
         *err = "Invalid save parameters";
