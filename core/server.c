@@ -826,6 +826,7 @@ static void server_register_modules(void)
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);
     child_set_after_fork_hook(server_close_listeners_in_child);
+    bgsave_set_role_query(replica_is_active);
     diskless_init(server.loop);
     replica_init(server.loop, &server.port);
     call_add_gate(repl_gate, NULL);

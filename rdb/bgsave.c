@@ -97,6 +97,7 @@ static struct bgsave {
     long long load_log_ms, load_keys_seen;
     long long last_load_keys_loaded, last_load_keys_expired;
     void (*load_tick)(void *data); /* once a second while loading */
+    int (*is_replica)(void);       /* the role, for expired keys in a load */
     void *load_tick_data;
 
     void (*aux_provider)(rdb_aux *aux);
@@ -121,6 +122,8 @@ static long long bgsave_now_us(void)
 int bgsave_compression(void) { return bg.compression; }
 
 void bgsave_set_aux_provider(void (*fn)(rdb_aux *aux)) { bg.aux_provider = fn; }
+
+void bgsave_set_role_query(int (*is_replica)(void)) { bg.is_replica = is_replica; }
 
 void bgsave_set_done_hook(bgsave_done_fn *fn, void *data)
 {
@@ -553,7 +556,10 @@ static int bgsave_load_path(const char *path, int skip_expired, rdb_load_info *i
 static int bgsave_load(str *err, rdb_aux *aux)
 {
     rdb_load_info info;
-    int rc = bgsave_load_path(bg.dbfilename, 1, &info, err);
+    /* A replica keeps keys already expired, as Redis: its primary's DELs
+     * remove them, and until then both sides hold the same keys. */
+    int skip_expired = !(bg.is_replica && bg.is_replica());
+    int rc = bgsave_load_path(bg.dbfilename, skip_expired, &info, err);
     if (rc == 0 && aux) *aux = info.aux;
     return rc;
 }
