@@ -42,7 +42,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FAKE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/fake/*.c))
 
 .SECONDARY:
-.PHONY: all deps run test test-unit test-unit-san test-integration bench check clean FORCE
+.PHONY: all deps run test test-unit test-unit-san test-integration test-integration-san bench check \
+	clean FORCE
 .DEFAULT_GOAL := all
 
 all: bin/tandem-server bin/tandem-backup
@@ -91,11 +92,25 @@ test-unit-san:
 test-integration: all
 	cd tests/integration && $(PYTHON) -m pytest -q -p no:cacheprovider .
 
+# A fast subset of the integration tests against the ASan+UBSan binaries: a
+# sanitizer report on a server's stderr fails the test (conftest.py). Leaks
+# at exit are the unit tests' business (make valgrind), not the server's.
+SAN_INTEGRATION := test_basic.py test_protocol.py test_strings.py test_expiry.py test_multi.py \
+	test_repl_replica.py test_psync.py test_repl_chain.py test_wait.py test_diskless.py \
+	test_tls.py test_backup.py
+test-integration-san:
+	$(MAKE) SANITIZE=address,undefined build/san/tandem-server build/san/tandem-backup
+	cd tests/integration && ASAN_OPTIONS=detect_leaks=0 \
+	  TANDEM_SERVER_BIN=$(CURDIR)/build/san/tandem-server \
+	  TANDEM_BACKUP_BIN=$(CURDIR)/build/san/tandem-backup \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider $(SAN_INTEGRATION)
+
 test: all
 	tools/check-deps.sh
 	$(MAKE) test-unit
 	$(MAKE) test-unit-san
 	$(MAKE) test-integration
+	$(MAKE) test-integration-san
 
 check:
 	tools/check-deps.sh

@@ -24,6 +24,9 @@ static struct {
     const resp_limits *limits;
     const call_transaction_ops *txn;
     enum { TXN_NONE, TXN_OPEN, TXN_PROPAGATED } txn_stream;
+    long long (*stream_offset)(void);
+    int depth;      /* commands running, one inside another */
+    int propagated; /* the running command propagated a write */
 } calls;
 
 void call_set_transaction_ops(const call_transaction_ops *ops) { calls.txn = ops; }
@@ -46,6 +49,10 @@ void call_add_propagate_hook(propagate_fn *hook, void *data)
     calls.hooks[calls.nhooks].fn = hook;
     calls.hooks[calls.nhooks++].data = data;
 }
+
+void call_set_stream_offset(long long (*offset)(void)) { calls.stream_offset = offset; }
+
+int call_nested(void) { return calls.depth > 1; }
 
 call_stats *call_get_stats(void) { return &calls.stats; }
 
@@ -122,9 +129,15 @@ static void call_run(client *c, const command *cmd)
     command *mut = (command *)cmd;
     c->last_cmd = cmd->fullname;
     long long errors_before = clients_stats()->error_replies;
+    int outer_propagated = calls.propagated;
+    calls.propagated = 0;
+    calls.depth++;
     long long start = usec_now();
     cmd->proc(c, cmd);
     mut->stats.usec += usec_now() - start;
+    calls.depth--;
+    if (calls.propagated && calls.stream_offset) c->woff = calls.stream_offset();
+    calls.propagated |= outer_propagated;
     mut->stats.calls++;
     if (clients_stats()->error_replies != errors_before) mut->stats.failed_calls++;
     calls.stats.commands_processed++;
@@ -148,6 +161,7 @@ void call_dispatch(client *c)
 
 static void propagate_to_hooks(int db, int argc, str *argv)
 {
+    calls.propagated = 1;
     for (int i = 0; i < calls.nhooks; i++) calls.hooks[i].fn(db, argc, argv, calls.hooks[i].data);
 }
 

@@ -17,6 +17,12 @@ typedef void propagate_fn(int db, int argc, str *argv, void *data);
 
 void call_add_gate(call_gate_fn *gate, void *data);
 void call_add_propagate_hook(propagate_fn *hook, void *data);
+/* The replication stream's offset: after a command that propagated a write,
+ * its client's woff takes it (what WAIT waits for). */
+void call_set_stream_offset(long long (*offset)(void));
+/* 1 while the running command runs inside another one (EXEC's queue): a
+ * command that would block must answer at once instead. */
+int call_nested(void);
 
 void call_dispatch(client *c);
 /* Runs a command already resolved (EXEC's queue): gates, proc, statistics. */

@@ -286,7 +286,17 @@ static int config_set_string(config_entry *e, int argc, str *argv)
 static int config_set_special(config_entry *e, int argc, str *argv, str *reason)
 {
     const char *err = NULL;
-    if (e->ops->set(e->data, argc, argv, &err) >= 0) return 0;
+    /* One argument holding several (--save "60 1",
+     * --client-output-buffer-limit "normal 0 0 0") is split at spaces, as
+     * Redis does for its multi-argument directives. */
+    int split_argc = 0;
+    str *split = argc == 1 && memchr(argv[0], ' ', str_len(argv[0]))
+                     ? resp_split_args(argv[0], str_len(argv[0]), &split_argc)
+                     : NULL;
+    int rc = split ? e->ops->set(e->data, split_argc, split, &err)
+                   : e->ops->set(e->data, argc, argv, &err);
+    if (split) resp_free_args(split, split_argc);
+    if (rc >= 0) return 0;
     *reason = str_new(err ? err : "invalid argument(s)");
     return -1;
 }

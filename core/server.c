@@ -305,10 +305,10 @@ static str info_clients(str s, void *data)
     return str_cat_fmt(s,
                        "connected_clients:%lu\r\ncluster_connections:0\r\nmaxclients:%lld\r\n"
                        "client_recent_max_input_buffer:%zu\r\n"
-                       "client_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n"
+                       "client_recent_max_output_buffer:%zu\r\nblocked_clients:%lu\r\n"
                        "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
                        clients_count(), server.clients.maxclients, st->max_querybuf,
-                       st->max_output);
+                       st->max_output, clients_blocked_count());
 }
 
 static long long total_system_memory(void)
@@ -703,6 +703,9 @@ static void server_before_sleep(loop *l, void *data)
     (void)l;
     (void)data;
     if (server.shutdown_signal) server_check_shutdown(loop_now_ms(), NULL);
+    repl_wait_before_sleep();
+    clients_process_unblocked();
+    repl_wait_send_getack();
     output_flush_pending();
     clients_free_closed();
 }
@@ -823,9 +826,11 @@ static void server_register_modules(void)
     cron_register("children", 0, server_children_cron, NULL);
     bgsave_init(server.loop);
     child_set_after_fork_hook(server_close_listeners_in_child);
+    bgsave_set_role_query(replica_is_active);
     diskless_init(server.loop);
     replica_init(server.loop, &server.port);
-    call_add_gate(replica_gate, NULL);
+    call_add_gate(repl_gate, NULL);
+    call_set_stream_offset(repl_get_offset);
     bgsave_set_aux_provider(server_rdb_aux);
     repl_init();
     repl_register_commands();

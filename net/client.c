@@ -1,5 +1,6 @@
 /* client.c: clients: creation and release, the read path (read, parse,
- * dispatch), asynchronous close, the idle-timeout cron and CLIENT LIST lines.
+ * dispatch), blocking, asynchronous close, the idle-timeout cron and CLIENT
+ * LIST lines.
  * The reply path is in output.c. */
 #include "net/client.h"
 
@@ -22,7 +23,9 @@ static struct {
     client_fn *on_free;
     list_node all;
     list_node to_close;
+    list_node unblocked;
     unsigned long count;
+    unsigned long blocked;
     uint64_t next_id;
     long long now_ms;
     client_stats stats;
@@ -36,6 +39,7 @@ void clients_init(loop *l, client_settings *settings, client_fn *dispatch, clien
     clients.on_free = on_free;
     list_init(&clients.all);
     list_init(&clients.to_close);
+    list_init(&clients.unblocked);
     clients.next_id = 1;
 }
 
@@ -62,6 +66,7 @@ client *client_create(conn *cn)
     resp_parser_init(&c->parser, &clients.settings->proto);
     list_init(&c->pending_node);
     list_init(&c->close_node);
+    list_init(&c->unblocked_node);
     list_add_tail(&clients.all, &c->all_node);
     clients.count++;
     if (cn) {
@@ -142,6 +147,8 @@ void client_free(client *c)
     if (c->conn) conn_close(c->conn);
     list_del(&c->all_node);
     if (list_linked(&c->close_node)) list_del(&c->close_node);
+    if (list_linked(&c->unblocked_node)) list_del(&c->unblocked_node);
+    if (c->flags & CLIENT_BLOCKED) clients.blocked--;
     output_forget(c);
     client_free_args(c);
     resp_parser_free(&c->parser);
@@ -200,7 +207,7 @@ static void client_keep_applied(client *c, size_t *kept, size_t pos)
 void client_process_input(client *c)
 {
     size_t pos = 0, kept = 0;
-    while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+    while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))) {
         c->parser.unauthenticated = client_auth_required(c);
         int r = resp_parse(&c->parser, c->querybuf, str_len(c->querybuf), &pos);
         if (r == RESP_PARSE_AGAIN) break;
@@ -219,6 +226,31 @@ void client_process_input(client *c)
     client_keep_applied(c, &kept, pos);
     if (pos) str_consume(c->querybuf, pos);
 }
+
+void client_block(client *c)
+{
+    c->flags |= CLIENT_BLOCKED;
+    clients.blocked++;
+}
+
+void client_unblock(client *c)
+{
+    if (!(c->flags & CLIENT_BLOCKED)) return;
+    c->flags &= ~CLIENT_BLOCKED;
+    clients.blocked--;
+    if (!(c->flags & CLIENT_CLOSE_ASAP)) list_add_tail(&clients.unblocked, &c->unblocked_node);
+}
+
+void clients_process_unblocked(void)
+{
+    while (!list_empty(&clients.unblocked)) {
+        client *c = list_entry(clients.unblocked.next, client, unblocked_node);
+        list_del(&c->unblocked_node);
+        client_process_input(c);
+    }
+}
+
+unsigned long clients_blocked_count(void) { return clients.blocked; }
 
 void client_feed_input(client *c, const char *p, size_t len)
 {
@@ -287,7 +319,9 @@ static void client_read_handler(conn *cn)
 static int client_timed_out(client *c, long long now_ms)
 {
     long long timeout = clients.settings->timeout_seconds;
-    if (timeout <= 0 || (c->flags & (CLIENT_REPLICA | CLIENT_PRIMARY | CLIENT_PUBSUB))) return 0;
+    if (timeout <= 0 ||
+        (c->flags & (CLIENT_REPLICA | CLIENT_PRIMARY | CLIENT_PUBSUB | CLIENT_BLOCKED)))
+        return 0;
     return now_ms - c->last_interaction_ms > timeout * 1000;
 }
 
@@ -355,6 +389,7 @@ static void client_flags_text(const client *c, char *out)
     if (c->flags & CLIENT_REPLICA) *p++ = 'S';
     if (c->flags & CLIENT_PRIMARY) *p++ = 'M';
     if (c->flags & CLIENT_PUBSUB) *p++ = 'P';
+    if (c->flags & CLIENT_BLOCKED) *p++ = 'b';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *p++ = 'c';
     if (c->flags & CLIENT_UNIX) *p++ = 'U';
     if (c->flags & CLIENT_CLOSE_ASAP) *p++ = 'A';

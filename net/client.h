@@ -4,7 +4,13 @@
  * read path (read, parse, hand each command to the dispatch callback given at
  * init), closing (now or asynchronously) and clientsCron; output.c owns the
  * reply path. net/ knows nothing of commands or the keyspace: the dispatch
- * callback is how commands are reached. */
+ * callback is how commands are reached.
+ *
+ * Blocking: a command that must wait (WAIT) blocks its client; the client's
+ * later requests stay in its query buffer, unparsed, until whoever blocked it
+ * replies and unblocks it; before-sleep then runs them
+ * (clients_process_unblocked). A blocked client that goes away is told to
+ * the on_free callback like any other, which drops the reason it waited. */
 #ifndef TANDEM_CLIENT_H
 #define TANDEM_CLIENT_H
 
@@ -23,6 +29,8 @@
 #define CLIENT_PUBSUB (1 << 5)
 #define CLIENT_UNIX (1 << 6)
 #define CLIENT_HOLD_OUTPUT (1 << 7)       /* replies accumulate, unwritten, until released */
+#define CLIENT_BLOCKED (1 << 8)           /* waits (WAIT): no more of its input runs until
+                                             client_unblock() */
 
 #define CLIENT_REPLY_CHUNK (16 * 1024)
 
@@ -57,6 +65,8 @@ typedef struct client {
     str applied; /* CLIENT_PRIMARY: the input bytes parsed since the last command was
                     dispatched, that command's included (its stream, verbatim); NULL before */
     struct multi_state *multi; /* transaction and WATCH state (core/multi.c), or NULL */
+    long long woff; /* the replication stream's offset after this client's last write
+                       (set by the call path; WAIT waits for replicas to reach it) */
 
     char buf[CLIENT_REPLY_CHUNK]; /* replies go here first */
     size_t bufpos, sentlen;       /* bytes in buf; bytes of buf or head block sent */
@@ -64,7 +74,7 @@ typedef struct client {
     size_t reply_bytes;           /* bytes held in blocks */
     long long obuf_soft_since_ms; /* when the soft limit was first passed, or -1 */
 
-    list_node all_node, pending_node, close_node;
+    list_node all_node, pending_node, close_node, unblocked_node;
 } client;
 
 /* Limits the client layer enforces; the server keeps them up to date from
@@ -107,6 +117,15 @@ unsigned long clients_count(void);
 list_node *clients_list(void);
 /* Processes what the query buffer holds (also after a client unblocks). */
 void client_process_input(client *c);
+/* The running command of c must wait: c's further requests are held. */
+void client_block(client *c);
+/* The wait is over (its reply given): c's held requests run in the next
+ * clients_process_unblocked(). */
+void client_unblock(client *c);
+/* Before-sleep: runs the held requests of the clients unblocked since. */
+void clients_process_unblocked(void);
+/* Clients blocked now (INFO blocked_clients). */
+unsigned long clients_blocked_count(void);
 /* Takes bytes that arrived by another way as if read from the connection
  * (the stream that followed a primary's reply), then processes them. */
 void client_feed_input(client *c, const char *p, size_t len);

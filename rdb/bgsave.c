@@ -102,6 +102,7 @@ static struct bgsave {
     long long load_log_ms, load_keys_seen;
     long long last_load_keys_loaded, last_load_keys_expired;
     void (*load_tick)(void *data); /* once a second while loading */
+    int (*is_replica)(void);       /* the role, for expired keys in a load */
     void *load_tick_data;
 
     void (*aux_provider)(rdb_aux *aux);
@@ -127,6 +128,8 @@ int bgsave_compression(void) { return bg.compression; }
 
 void bgsave_set_aux_provider(void (*fn)(rdb_aux *aux)) { bg.aux_provider = fn; }
 
+void bgsave_set_role_query(int (*is_replica)(void)) { bg.is_replica = is_replica; }
+
 void bgsave_set_done_hook(bgsave_done_fn *fn, void *data)
 {
     bg.done_hook = fn;
@@ -148,21 +151,15 @@ static int save_parse_number(const char *p, size_t len, int is_changes, long lon
     return *end || *out < (is_changes ? 0 : 1) ? -1 : 0;
 }
 
-/* The numbers of the arguments; a single argument holding several
- * ("--save '60 1'") is split at spaces, as Redis does. -1 if malformed. */
+/* The numbers of the arguments (the config layer splits "--save '60 1'").
+ * -1 if malformed. */
 static int save_parse(int argc, str *argv, long long *nums, int max)
 {
     int n = 0;
     for (int i = 0; i < argc; i++) {
-        const char *p = argv[i], *end = argv[i] + str_len(argv[i]);
-        do {
-            const char *sp = argc == 1 ? memchr(p, ' ', (size_t)(end - p)) : NULL;
-            const char *stop = sp ? sp : end;
-            if (n == max || save_parse_number(p, (size_t)(stop - p), n % 2, &nums[n]) == -1)
-                return -1;
-            n++;
-            p = sp ? sp + 1 : end;
-        } while (p < end);
+        if (n == max || save_parse_number(argv[i], str_len(argv[i]), n % 2, &nums[n]) == -1)
+            return -1;
+        n++;
     }
     return n % 2 ? -1 : n;
 }
@@ -174,10 +171,8 @@ static int save_set(void *data, int argc, str *argv, const char **err)
 {
     (void)data;
     if (argc == 1 && str_len(argv[0]) == 0) argc = 0;
-    int max = argc;
-    for (int i = 0; i < argc; i++) max += (int)str_len(argv[i]);
-    long long *nums = tmalloc(sizeof(long long) * (size_t)(max + 1));
-    int n = save_parse(argc, argv, nums, max);
+    long long *nums = tmalloc(sizeof(long long) * (size_t)(argc + 1));
+    int n = save_parse(argc, argv, nums, argc);
     if (n == -1) {
         tfree(nums);
         *err = "Invalid save parameters";
@@ -608,7 +603,10 @@ static int bgsave_load_path(const char *path, int skip_expired, rdb_load_info *i
 static int bgsave_load(str *err, rdb_aux *aux)
 {
     rdb_load_info info;
-    int rc = bgsave_load_path(bg.dbfilename, 1, &info, err);
+    /* A replica keeps keys already expired, as Redis: its primary's DELs
+     * remove them, and until then both sides hold the same keys. */
+    int skip_expired = !(bg.is_replica && bg.is_replica());
+    int rc = bgsave_load_path(bg.dbfilename, skip_expired, &info, err);
     if (rc == 0 && aux) *aux = info.aux;
     return rc;
 }

@@ -28,6 +28,9 @@ void bgsave_register_info(void);
 /* The replication fields written in the aux header of every save. Until a
  * provider is set, they are unknown ("" and -1). */
 void bgsave_set_aux_provider(void (*fn)(rdb_aux *aux));
+/* Whether this server is a replica: loading the dump (start-up, DEBUG
+ * RELOAD) then keeps keys already expired, as Redis does. Unset: a primary. */
+void bgsave_set_role_query(int (*is_replica)(void));
 
 /* A BGSAVE for replication (the replicas' full sync, disk target): the same
  * save as BGSAVE, started when no child runs. 0 started, or -1 (logged). */

@@ -76,6 +76,9 @@
 #include "core/log.h"
 #include "core/panic.h"
 
+/* Back-off: failures retried at the next tick, then the longest wait. */
+#define LINK_BACKOFF_AFTER 3
+#define LINK_BACKOFF_MAX_MS 10000
 #define LINK_TIMEOUT_CONNECT "Timeout connecting to the MASTER..."
 #define LINK_TIMEOUT_TRANSFER                                                                      \
     "Timeout receiving bulk data from MASTER... If the problem persists try to set the "           \
@@ -170,6 +173,18 @@ static void link_drop(repl_link *l)
 
 /* Ends the attempt: logs and records the reason, counts it, and goes back
  * to CONNECT, where only the next cron tick connects again (the back-off). */
+/* The wait before the next attempt after n consecutive failures: none (the
+ * next tick, as Redis) for the first LINK_BACKOFF_AFTER, then doubling from
+ * 2 s up to LINK_BACKOFF_MAX_MS, so that a lasting refusal (a wrong
+ * password, a refused certificate) is not hammered every second. */
+static long long link_backoff_ms(long long n)
+{
+    if (n <= LINK_BACKOFF_AFTER) return 0;
+    long long ms = 1000;
+    for (long long i = LINK_BACKOFF_AFTER; i < n && ms < LINK_BACKOFF_MAX_MS; i++) ms *= 2;
+    return ms < LINK_BACKOFF_MAX_MS ? ms : LINK_BACKOFF_MAX_MS;
+}
+
 static void link_fail(repl_link *l, const char *reason)
 {
     log_msg(LOG_WARNING, "%s", reason);
@@ -177,6 +192,11 @@ static void link_fail(repl_link *l, const char *reason)
     l->stats.last_failure_ms = link_now(l);
     l->stats.failures++;
     l->stats.consecutive_failures++;
+    long long wait = link_backoff_ms(l->stats.consecutive_failures);
+    l->retry_at_ms = l->stats.last_failure_ms + wait;
+    if (wait)
+        log_msg(LOG_NOTICE, "Replication link: %lld failures in a row, next attempt in %lld ms",
+                l->stats.consecutive_failures, wait);
     link_drop(l);
     if (l->state != LINK_CONNECT) link_set_state(l, LINK_CONNECT, l->last_failure);
 }
@@ -376,7 +396,7 @@ void link_cron(repl_link *l, long long now_ms)
         link_fail(l, timeout);
         return;
     }
-    if (l->state == LINK_CONNECT) link_run(l);
+    if (l->state == LINK_CONNECT && now_ms >= l->retry_at_ms) link_run(l);
 }
 
 void link_set_cached_primary(repl_link *l, const char *replid, long long offset)

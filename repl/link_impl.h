@@ -58,6 +58,7 @@ struct repl_link {
     long long last_io_ms;
     long long state_since_ms;
     long long down_since_ms; /* left CONNECTED, -1 never */
+    long long retry_at_ms;   /* CONNECT: no attempt from the cron before (back-off) */
     int has_cached;
     char cached_replid[PROTO_REPLID_LEN + 1];
     long long cached_offset;

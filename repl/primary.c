@@ -31,6 +31,7 @@
 #include "rdb/child.h"
 #include "rdb/diskless.h"
 #include "repl/proto.h"
+#include "repl/wait.h"
 
 typedef struct primary_state_info {
     const char *name;      /* for logs */
@@ -216,6 +217,8 @@ void primary_set_state(primary_replica *p, enum primary_state to, const char *re
     primary_check(p);
     log_msg(LOG_NOTICE, "Replica %s: %s -> %s (%s)", primary_name(p, name, sizeof(name)),
             primary_state_name(from), primary_state_name(to), reason);
+    if ((from == PRIMARY_ONLINE || to == PRIMARY_ONLINE) && primary_self)
+        wait_refresh_good(primary_self, primary_self->clock_ms());
 }
 
 /* ------------------------------------------------------- the full sync */
@@ -621,6 +624,7 @@ str primary_info(repl *r, str s, long long now_ms)
     list_node *pos, *tmp;
     int id = 0;
     s = str_cat_fmt(s, "connected_slaves:%lu\r\n", primary_count(r));
+    s = wait_info(r, s);
     list_for_each_safe(pos, tmp, &r->replicas)
     {
         primary_replica *p = list_entry(pos, primary_replica, node);

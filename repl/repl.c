@@ -14,12 +14,15 @@
 #include "core/util.h"
 #include "rdb/diskless.h"
 #include "repl/primary.h"
+#include "repl/replica.h"
+#include "repl/wait.h"
 
 static repl state;
 
 void repl_init(void)
 {
     primary_init(&state);
+    wait_init(&state);
     psync_new_replid(&state);
     psync_clear_replid2(&state);
     state.offset = 0;
@@ -38,9 +41,27 @@ void repl_register_config(void)
     config_register_memory("repl-backlog-size", &state.backlog_size, 1024 * 1024, 1, LLONG_MAX, 0,
                            psync_apply_backlog_size, &state);
     config_register_ll("repl-backlog-ttl", &state.backlog_ttl_s, 3600, 0, LLONG_MAX, 0, NULL, NULL);
+    wait_register_config(&state);
 }
 
-void repl_register_commands(void) { repl_cmd_register(&state); }
+void repl_register_commands(void)
+{
+    repl_cmd_register(&state);
+    wait_register_commands(&state);
+}
+
+int repl_gate(client *c, const command *cmd, void *data)
+{
+    /* Tail calls only, so that the common case costs two tests: replica_gate
+     * lets everything through on a primary, and wait_gate hands a replica's
+     * writes back to it. */
+    if ((cmd->flags & CMD_WRITE) && state.wait.min_to_write) return wait_gate(&state, c, cmd);
+    return replica_gate(c, cmd, data);
+}
+
+void repl_wait_before_sleep(void) { wait_release(&state); }
+
+void repl_wait_send_getack(void) { wait_send_getack(&state); }
 
 void repl_propagate(int db, int argc, str *argv, void *data)
 {
@@ -52,6 +73,7 @@ void repl_cron(long long now_ms, void *data)
 {
     (void)data;
     primary_cron(&state, now_ms);
+    wait_refresh_good(&state, now_ms);
 }
 
 void repl_save_done(int ok, const char *path, void *data)
@@ -60,7 +82,13 @@ void repl_save_done(int ok, const char *path, void *data)
     primary_save_done(&state, ok, path);
 }
 
-void repl_client_freed(client *c) { primary_forget(&state, c); }
+void repl_client_freed(client *c)
+{
+    int was_replica = (c->flags & CLIENT_REPLICA) != 0;
+    wait_client_freed(&state, c);
+    primary_forget(&state, c);
+    if (was_replica) wait_refresh_good(&state, state.clock_ms());
+}
 
 void repl_rdb_aux(rdb_aux *aux)
 {
@@ -109,6 +137,7 @@ static void repl_enter_replica_mode(void)
 {
     state.replica_mode = 1;
     if (!state.backlog) psync_make_backlog(&state);
+    wait_unblock_all(&state);
 }
 
 long long repl_timeout_ms(void) { return state.timeout_s * 1000; }

@@ -6,6 +6,8 @@
  * told when a background save ends, the client layer's on_free, the RDB aux
  * fields and INFO replication. The replica role (repl/replica.h) reads and
  * moves the replication ID and offset through the functions at the end.
+ * WAIT and min-replicas-to-write / min-replicas-max-lag (repl/wait.h) add
+ * a command, two directives, a call gate and WAIT's before-sleep work.
  *
  * The state is one struct repl, owned by repl.c; the primary side's files
  * (primary.c, feed.c, psync.c, repl_cmd.c) take it as an argument, so that unit tests
@@ -13,11 +15,13 @@
 #ifndef TANDEM_REPL_REPL_H
 #define TANDEM_REPL_REPL_H
 
+#include "core/command.h"
 #include "core/list.h"
 #include "core/str.h"
 #include "net/client.h"
 #include "rdb/save.h"
 #include "repl/backlog.h"
+#include "repl/waiters.h"
 
 #define REPL_ID_LEN 40
 
@@ -26,6 +30,16 @@ typedef struct repl_stats {
     long long sync_partial_ok;  /* partial resyncs accepted */
     long long sync_partial_err; /* partial resyncs refused (replid not "?") */
 } repl_stats;
+
+/* WAIT and min-replicas (wait.c). */
+typedef struct repl_wait {
+    long long min_to_write; /* min-replicas-to-write */
+    long long max_lag_s;    /* min-replicas-max-lag */
+    long long good;         /* replicas ONLINE and heard from within max_lag_s */
+    waiters waiters;        /* clients blocked in WAIT */
+    int acks_changed;       /* an ACK arrived since the waiters were checked */
+    int getack;             /* a client blocked: GETACK before the loop sleeps */
+} repl_wait;
 
 typedef struct repl {
     /* Directives. */
@@ -54,6 +68,7 @@ typedef struct repl {
     long long last_ping_ms;
     long long (*clock_ms)(void);   /* monotonic ms: loop_now_ms, or a test's clock */
     repl_stats stats;
+    repl_wait wait;
 } repl;
 
 /* Makes the state: a random replication ID, offset 0, no replicas. */
@@ -61,8 +76,19 @@ void repl_init(void);
 /* Registers the directives. Call before config_register_redis_unimplemented(),
  * which would otherwise take these names as placeholders. */
 void repl_register_config(void);
-/* Registers SYNC, PSYNC, REPLCONF and ROLE. */
+/* Registers SYNC, PSYNC, REPLCONF, ROLE and WAIT. */
 void repl_register_commands(void);
+/* call.c's gate of replication (data unused): on a replica, READONLY and
+ * MASTERDOWN (replica_gate); on a primary, NOREPLICAS for writes while
+ * fewer replicas are good than min-replicas-to-write asks (repl/wait.h).
+ * One gate for both roles keeps the call path to one check per command. */
+int repl_gate(client *c, const command *cmd, void *data);
+/* Before-sleep, before the unblocked clients run: WAITs that are satisfied
+ * or timed out get their reply and unblock. */
+void repl_wait_before_sleep(void);
+/* Before-sleep, after the unblocked clients ran, before replies are
+ * written: REPLCONF GETACK to the replicas if a WAIT blocked. */
+void repl_wait_send_getack(void);
 
 /* call.c's propagate hook (data unused): the write goes to the stream. */
 void repl_propagate(int db, int argc, str *argv, void *data);

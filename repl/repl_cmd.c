@@ -14,6 +14,7 @@
 #include "net/output.h"
 #include "repl/primary.h"
 #include "repl/replica.h"
+#include "repl/wait.h"
 
 static int repl_cmd_parse(const str s, long long *v) { return parse_ll(s, str_len(s), v); }
 
@@ -71,6 +72,7 @@ static void repl_cmd_ack(repl *r, client *c, const str value)
     long long offset;
     if (!p || p->state == PRIMARY_NONE || repl_cmd_parse(value, &offset) == -1) return;
     primary_ack(r, p, offset);
+    wait_ack_received(r);
 }
 
 /* One option of REPLCONF. 1 when done (ACK, GETACK: no reply), -1 after

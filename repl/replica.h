@@ -44,7 +44,7 @@ void replica_apply(client *c);
 /* The client layer's on_free: the primary client's end takes the link down
  * (it reconnects at the next tick). Other clients are ignored. */
 void replica_client_freed(client *c);
-/* call.c gate: READONLY for writes from clients on a read-only replica,
+/* repl_gate's part on a replica: READONLY for writes from clients on a read-only replica,
  * MASTERDOWN for non-stale commands while the link is down and
  * replica-serve-stale-data is no. */
 int replica_gate(client *c, const command *cmd, void *data);

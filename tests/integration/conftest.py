@@ -26,7 +26,10 @@ import pytest
 import redis
 
 REPO = Path(__file__).resolve().parents[2]
-TANDEM_BIN = REPO / "bin" / "tandem-server"
+# TANDEM_SERVER_BIN runs another build (make test-integration-san: ASan+UBSan).
+TANDEM_BIN = Path(os.environ.get("TANDEM_SERVER_BIN", REPO / "bin" / "tandem-server"))
+# What a sanitizer writes on stderr when it finds something.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 REDIS_BIN = Path("/usr/bin/redis-server")
 REDIS_CLI = Path("/usr/bin/redis-cli")
 REDIS_BENCHMARK = Path("/usr/bin/redis-benchmark")
@@ -515,6 +518,10 @@ def _server_factory(cls, tmp_path):
     yield make
     for srv in servers:
         srv.stop()
+    reports = [f"{srv.name} in {srv.dir}:\n{srv.read_stderr()[-4000:]}" for srv in servers
+               if any(mark in srv.read_stderr() for mark in SANITIZER_MARKS)]
+    if reports:
+        pytest.fail("sanitizer reports:\n" + "\n".join(reports))
 
 
 @pytest.fixture

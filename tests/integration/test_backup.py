@@ -189,7 +189,8 @@ def test_pull_from_tandem_restores_an_equal_digest(make_tandem, tmp_path):
     summary = json.loads(r.stdout)
     info = src.client().info("replication")
     assert summary["bytes"] == out.stat().st_size
-    assert summary["framing"] == "length" and summary["rdb_only"] is True
+    # tandem syncs diskless by default: the EOF-mark framing.
+    assert summary["framing"] == "eof" and summary["rdb_only"] is True
     assert summary["replid"] == info["master_replid"]
     assert summary["keys"] == {"0": 602, "3": 602} and summary["keys_total"] == 1204
     assert re.fullmatch(r"[0-9a-f]{16}", summary["checksum"])
@@ -225,7 +226,8 @@ def test_pull_from_redis_with_password(make_redis, make_tandem, tmp_path, diskle
 
 
 def test_progress_on_a_terminal_is_one_redrawn_line(make_tandem, tmp_path):
-    src = make_tandem()
+    # A disk sync: the length framing tells the total, for the percentage.
+    src = make_tandem(["--repl-diskless-sync", "no"])
     fill(src, n=50)
     out = tmp_path / "snap.rdb"
     master, slave = pty.openpty()
@@ -428,7 +430,7 @@ def test_stale_temp_file_is_taken_over_and_a_running_pull_is_left_alone(fake, ma
 
 def test_usage_errors_exit_1(tmp_path):
     for args in (["pull", "-p", "1234"], ["pull", "-p", "notaport", "-o", "x"],
-                 ["pull", "-o", tmp_path / "x", "--tls"], ["nosuch"], [],
+                 ["pull", "-o", tmp_path / "x", "--tls", "--cert", "c.crt"], ["nosuch"], [],
                  ["verify"], ["verify", "a", "b"], ["pull", "-o", "x", "--timeout", "0"]):
         r = run(*args)
         assert r.returncode == 1, (args, r.stderr)

@@ -290,6 +290,21 @@ def test_replica_restart_resyncs_partially_from_its_final_save(make_tandem):
     assert info["tandem_link_full_syncs"] == "0" and info["tandem_link_partial_syncs"] == "1"
 
 
+def test_restarted_replica_keeps_keys_its_primary_has_not_expired_yet(make_tandem):
+    primary = tandem_primary(make_tandem)
+    one(primary, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    session(primary, [("SET", "soon", "1", "PX", 100), ("SET", "stays", "2")])
+    replica = tandem_replica(make_tandem, primary)
+    expected = wait_in_sync(primary, replica)
+    # Expired on the primary's clock, but not deleted: no DEL was sent.
+    wait_until(lambda: one(primary, "DBSIZE") == 2 and one(replica, "GET", "soon") is None, 10)
+    replica.stop()
+    replica.start(DEBUG + replicaof_args(primary))
+    assert wait_in_sync(primary, replica) == expected
+    assert digest(replica) == expected
+    assert one(replica, "DBSIZE") == 2
+
+
 def test_primary_restart_is_followed(make_tandem):
     primary = tandem_primary(make_tandem)
     one(primary, "DEBUG", "POPULATE", 5000, "old")

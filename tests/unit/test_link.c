@@ -503,6 +503,35 @@ START_TEST(test_link_connect_backoff)
 }
 END_TEST
 
+START_TEST(test_link_backs_off_after_three_failures)
+{
+    t_connect_err = "Connection refused";
+    link_start(t_link, T_HOST, T_PORT);
+    link_cron(t_link, t_now);
+    link_cron(t_link, t_now);
+    ck_assert_int_eq(t_new_conns, 3); /* three failures: every tick, as Redis */
+    link_cron(t_link, t_now);
+    ck_assert_int_eq(t_new_conns, 4); /* the fourth failure waits 2 s, the fifth 4 s,
+                                        * then 8 s, then 10 s at most */
+    static const long long waits[] = {2000, 4000, 8000, 10000, 10000};
+    for (size_t i = 0; i < sizeof(waits) / sizeof(waits[0]); i++) {
+        int tries = t_new_conns;
+        t_now += waits[i] - 1;
+        link_cron(t_link, t_now);
+        ck_assert_int_eq(t_new_conns, tries);
+        t_now += 1;
+        link_cron(t_link, t_now);
+        ck_assert_int_eq(t_new_conns, tries + 1);
+    }
+    /* REPLICAOF starts at once, whatever the back-off. */
+    t_connect_err = NULL;
+    int before = t_new_conns;
+    link_start(t_link, T_HOST, T_PORT);
+    ck_assert_int_eq(t_new_conns, before + 1);
+    test_link_assert_state(LINK_CONNECTING);
+}
+END_TEST
+
 START_TEST(test_link_backoff_then_success)
 {
     test_link_drive(LINK_RECEIVE_PING_REPLY);
@@ -1193,6 +1222,7 @@ static Suite *test_link_suite(void)
     tcase_add_test(c, test_link_connect_writes_ping);
     tcase_add_test(c, test_link_connect_backoff);
     tcase_add_test(c, test_link_backoff_then_success);
+    tcase_add_test(c, test_link_backs_off_after_three_failures);
     tcase_add_test(c, test_link_partial_writes);
     tcase_add_test(c, test_link_write_error);
     TCase *h = suite_new_tcase(s, "handshake", test_link_setup, test_link_teardown, 30);

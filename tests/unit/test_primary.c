@@ -30,12 +30,11 @@
 #include "repl/primary.h"
 #include "tests/unit/fake/check_suite.h"
 #include "tests/unit/fake/fake_conn.h"
+#include "tests/unit/fake/primary_world.h"
 
-#define TEST_PRIMARY_MB (1024 * 1024)
 #define TEST_PRIMARY_PING "*1\r\n$4\r\nPING\r\n"
 
-static loop *tl;
-static client_settings ts;
+static primary_world tw;
 static repl tr;
 static long long test_primary_ms;
 static char test_primary_path[64];
@@ -48,24 +47,7 @@ static void test_primary_on_free(client *c) { primary_forget(&tr, c); }
 
 static void test_primary_setup(void)
 {
-    log_set_level(LOG_NOTHING);
-    tl = loop_create(64);
-    ck_assert_ptr_nonnull(tl);
-    memset(&ts, 0, sizeof(ts));
-    ts.maxclients = 100;
-    ts.proto.max_bulk_len = 512LL * TEST_PRIMARY_MB;
-    ts.proto.max_multibulk = TEST_PRIMARY_MB;
-    clients_init(tl, &ts, call_dispatch, test_primary_on_free);
-    output_init(&ts);
-    memset(&tr, 0, sizeof(tr));
-    tr.timeout_s = 60;
-    tr.ping_period_s = 10;
-    tr.backlog_size = TEST_PRIMARY_MB;
-    tr.backlog_ttl_s = 3600;
-    memset(tr.replid, 'a', REPL_ID_LEN);
-    memset(tr.replid2, '0', REPL_ID_LEN);
-    primary_init(&tr);
-    tr.clock_ms = test_primary_clock;
+    primary_world_setup(&tw, &tr, test_primary_on_free, test_primary_clock);
     test_primary_ms = 1000000;
     repl_cmd_register(&tr);
     test_primary_path[0] = '\0';
@@ -73,58 +55,18 @@ static void test_primary_setup(void)
 
 static void test_primary_teardown(void)
 {
-    list_node *pos, *tmp;
-    list_for_each_safe(pos, tmp, clients_list()) client_free(list_entry(pos, client, all_node));
+    primary_world_free_clients();
     ck_assert_uint_eq(primary_count(&tr), 0);
     primary_free(&tr);
     if (test_primary_path[0]) unlink(test_primary_path);
-    loop_destroy(tl);
+    loop_destroy(tw.loop);
 }
 
-static client *test_primary_client(void)
-{
-    client *c = client_create(fake_conn_create(tl));
-    ck_assert_ptr_nonnull(c);
-    return c;
-}
+static client *test_primary_client(void) { return primary_world_client(&tw); }
 
-/* c sends one command (argv as C strings) and it runs. */
-static void test_primary_send(client *c, int argc, const char **argv)
-{
-    size_t lens[16];
-    ck_assert_int_le(argc, 16);
-    for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
-    str s = resp_add_command(str_empty(), argc, argv, lens);
-    fake_conn_feed(c->conn, s, str_len(s));
-    str_free(s);
-    fake_conn_fire(c->conn, LOOP_READABLE);
-}
+static str test_primary_take(client *c) { return primary_world_take(c); }
 
-#define SEND(c, ...)                                                                               \
-    do {                                                                                           \
-        const char *argv_[] = {__VA_ARGS__};                                                       \
-        test_primary_send((c), (int)(sizeof(argv_) / sizeof(argv_[0])), argv_);                   \
-    } while (0)
-
-/* What c's connection received since the last call (after the
- * before-sleep flush), as a new str. */
-static str test_primary_take(client *c)
-{
-    size_t n;
-    output_flush_pending();
-    const char *p = fake_conn_written(c->conn, &n);
-    str s = str_new_len(p, n);
-    fake_conn_clear_written(c->conn);
-    return s;
-}
-
-static void test_primary_expect(client *c, const char *expect)
-{
-    str got = test_primary_take(c);
-    ck_assert_uint_eq(str_len(got), strlen(expect));
-    ck_assert(memcmp(got, expect, strlen(expect)) == 0);
-    str_free(got);
-}
+static void test_primary_expect(client *c, const char *expect) { primary_world_expect(c, expect); }
 
 /* A client announced as ip:port through REPLCONF. */
 static primary_replica *test_primary_announced(const char *ip, const char *port)
