@@ -24,6 +24,22 @@ void conn_set_error(conn *c, const char *msg)
     snprintf(c->last_error, sizeof(c->last_error), "%s", msg);
 }
 
+int conn_start_tcp_connect(conn *c, const char *host, int port, const char *src,
+                           conn_handler *h)
+{
+    char err[SOCK_ERR_LEN];
+    int fd = sock_connect(host, port, src, err);
+    if (fd == -1) {
+        conn_set_error(c, err);
+        c->state = CONN_STATE_ERROR;
+        return -1;
+    }
+    c->fd = fd;
+    c->state = CONN_STATE_CONNECTING;
+    c->conn_handler = h;
+    return 0;
+}
+
 static void conn_release(conn *c)
 {
     c->type->close(c);

@@ -45,5 +45,10 @@ conn *conn_new(const conn_type *type, loop *l, int fd);
  * (closed during the handler), 1 if it is still alive. */
 int conn_call_handler(conn *c, conn_handler *handler);
 void conn_set_error(conn *c, const char *msg);
+/* A connect's first step for socket-based types: a nonblocking TCP connect
+ * into c->fd, then state CONNECTING with handler h. -1 (state ERROR, last
+ * error set) when it failed at once. */
+int conn_start_tcp_connect(conn *c, const char *host, int port, const char *src,
+                           conn_handler *h);
 
 #endif

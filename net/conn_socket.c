@@ -71,18 +71,9 @@ static void socket_event(loop *l, int fd, void *data, int mask)
 
 static int socket_connect(conn *c, const char *host, int port, const char *src, conn_handler *h)
 {
-    char err[SOCK_ERR_LEN];
-    int fd = sock_connect(host, port, src, err);
-    if (fd == -1) {
-        conn_set_error(c, err);
-        c->state = CONN_STATE_ERROR;
-        return -1;
-    }
-    c->fd = fd;
-    c->state = CONN_STATE_CONNECTING;
-    c->conn_handler = h;
+    if (conn_start_tcp_connect(c, host, port, src, h) == -1) return -1;
     /* socket_update_events() arms the writable event that completes it. */
-    loop_add_file(c->loop, fd, LOOP_WRITABLE, socket_event, c);
+    loop_add_file(c->loop, c->fd, LOOP_WRITABLE, socket_event, c);
     return 0;
 }
 

@@ -323,22 +323,13 @@ static long long tls_pending_proc(loop *l, long long id, void *data)
 static int tls_connect(conn *c, const char *host, int port, const char *src, conn_handler *h)
 {
     tls_data *t = tls_get(c);
-    char err[SOCK_ERR_LEN];
-    int fd = sock_connect(host, port, src, err);
-    if (fd == -1) {
-        conn_set_error(c, err);
-        c->state = CONN_STATE_ERROR;
-        return -1;
-    }
-    c->fd = fd;
-    SSL_set_fd(t->ssl, fd);
+    if (conn_start_tcp_connect(c, host, port, src, h) == -1) return -1;
+    SSL_set_fd(t->ssl, c->fd);
     SSL_set_connect_state(t->ssl);
     /* SNI for names; the chain is verified against the CA, as Redis does. */
     unsigned char ip[sizeof(struct in6_addr)];
     if (inet_pton(AF_INET, host, ip) != 1 && inet_pton(AF_INET6, host, ip) != 1)
         SSL_set_tlsext_host_name(t->ssl, host);
-    c->state = CONN_STATE_CONNECTING;
-    c->conn_handler = h;
     t->flags |= TLS_TCP_CONNECTING;
     tls_arm_hs_timer(c);
     return tls_update_events(c);

@@ -234,92 +234,99 @@ static int codec_read_plain_len(rdb_stream *s, uint64_t *len, const char *what)
     return -1;
 }
 
-/* len raw bytes as a str, len having been announced at offset at. */
-static str codec_read_raw(rdb_stream *s, uint64_t len, uint64_t at)
+/* len raw bytes into *out (emptied first), len having been announced at
+ * offset at. 0 or -1. */
+static int codec_read_raw(rdb_stream *s, uint64_t len, uint64_t at, str *out)
 {
     uint64_t remaining = rdb_stream_remaining(s);
     if (len > remaining || len > SIZE_MAX / 2) {
         rdb_stream_fail(s, "String length %llu at offset %llu is larger than the %llu bytes left",
                         (ull)len, (ull)at, (ull)remaining);
-        return NULL;
+        return -1;
     }
-    if (remaining != UINT64_MAX) {
-        str r = str_new_len(NULL, (size_t)len);
-        if (rdb_stream_read(s, r, (size_t)len) == 0) return r;
-        str_free(r);
-        return NULL;
-    }
-    str r = str_empty(); /* unknown size: memory follows the bytes */
+    str_clear(*out);
+    /* With the size unknown, memory follows the bytes as they come. */
+    size_t step = remaining != UINT64_MAX ? (size_t)len : CODEC_READ_STEP;
     for (size_t got = 0; got < len;) {
-        size_t n = len - got < CODEC_READ_STEP ? (size_t)(len - got) : CODEC_READ_STEP;
-        r = str_make_room(r, n);
-        if (rdb_stream_read(s, r + got, n) < 0) {
-            str_free(r);
-            return NULL;
-        }
-        str_incr_len(r, (long long)n);
+        size_t n = len - got < step ? (size_t)(len - got) : step;
+        *out = str_make_room(*out, n);
+        if (rdb_stream_read(s, *out + got, n) < 0) return -1;
+        str_incr_len(*out, (long long)n);
         got += n;
     }
-    return r;
+    return 0;
 }
 
 /* An LZF string whose marker byte was at offset at: both lengths, then
  * the compressed bytes, measured before the output is allocated. */
-static str codec_read_lzf(rdb_stream *s, uint64_t at)
+static int codec_read_lzf(rdb_stream *s, uint64_t at, str *out)
 {
     uint64_t clen, ulen;
     if (codec_read_plain_len(s, &clen, "LZF") < 0 || codec_read_plain_len(s, &ulen, "LZF") < 0)
-        return NULL;
+        return -1;
     if (clen == 0 || ulen == 0 || clen > rdb_stream_remaining(s) ||
         ulen / CODEC_LZF_MAX_RATIO > clen) {
         rdb_stream_fail(s,
                         "Invalid LZF string at offset %llu: %llu compressed bytes for %llu "
                         "(%llu bytes left)",
                         (ull)at, (ull)clen, (ull)ulen, (ull)rdb_stream_remaining(s));
-        return NULL;
+        return -1;
     }
-    str c = codec_read_raw(s, clen, at);
-    if (!c) return NULL;
-    str out = NULL;
-    if (lzf_decompressed_size(c, clen, (size_t)ulen) == ulen) {
-        out = str_new_len(NULL, (size_t)ulen);
-        if (lzf_decompress(c, clen, out, (size_t)ulen) != ulen) {
-            str_free(out);
-            out = NULL;
+    str c = str_empty();
+    int rc = codec_read_raw(s, clen, at, &c);
+    if (rc == 0) {
+        rc = -1;
+        if (lzf_decompressed_size(c, clen, (size_t)ulen) == ulen) {
+            str_clear(*out);
+            *out = str_make_room(*out, (size_t)ulen);
+            if (lzf_decompress(c, clen, *out, (size_t)ulen) == ulen) {
+                str_set_len(*out, (size_t)ulen);
+                rc = 0;
+            }
         }
+        if (rc) rdb_stream_fail(s, "Invalid LZF compressed string at offset %llu", (ull)at);
     }
     str_free(c);
-    if (!out) rdb_stream_fail(s, "Invalid LZF compressed string at offset %llu", (ull)at);
-    return out;
+    return rc;
 }
 
 /* An int8/16/32 string as its decimal text. */
-static str codec_read_int(rdb_stream *s, int bytes)
+static int codec_read_int(rdb_stream *s, int bytes, str *out)
 {
     unsigned char buf[4];
-    if (rdb_stream_read(s, buf, (size_t)bytes) < 0) return NULL;
+    if (rdb_stream_read(s, buf, (size_t)bytes) < 0) return -1;
     uint64_t u = codec_get_le(buf, bytes);
     long long v = bytes == 1 ? (int8_t)u : bytes == 2 ? (int16_t)u : (long long)(int32_t)u;
-    return str_from_ll(v);
+    str_clear(*out);
+    *out = str_cat_fmt(*out, "%lld", v);
+    return 0;
+}
+
+int rdb_read_string_into(rdb_stream *s, str *out)
+{
+    uint64_t at = s->offset, len;
+    int encoded;
+    if (rdb_read_len(s, &len, &encoded) < 0) return -1;
+    if (!encoded) return codec_read_raw(s, len, at, out);
+    switch (len) {
+    case RDB_ENC_INT8:
+        return codec_read_int(s, 1, out);
+    case RDB_ENC_INT16:
+        return codec_read_int(s, 2, out);
+    case RDB_ENC_INT32:
+        return codec_read_int(s, 4, out);
+    case RDB_ENC_LZF:
+        return codec_read_lzf(s, at, out);
+    }
+    rdb_stream_fail(s, "Unknown RDB string encoding type %llu at offset %llu", (ull)len, (ull)at);
+    return -1;
 }
 
 str rdb_read_string(rdb_stream *s)
 {
-    uint64_t at = s->offset, len;
-    int encoded;
-    if (rdb_read_len(s, &len, &encoded) < 0) return NULL;
-    if (!encoded) return codec_read_raw(s, len, at);
-    switch (len) {
-    case RDB_ENC_INT8:
-        return codec_read_int(s, 1);
-    case RDB_ENC_INT16:
-        return codec_read_int(s, 2);
-    case RDB_ENC_INT32:
-        return codec_read_int(s, 4);
-    case RDB_ENC_LZF:
-        return codec_read_lzf(s, at);
-    }
-    rdb_stream_fail(s, "Unknown RDB string encoding type %llu at offset %llu", (ull)len, (ull)at);
+    str r = str_empty();
+    if (rdb_read_string_into(s, &r) == 0) return r;
+    str_free(r);
     return NULL;
 }
 
@@ -376,15 +383,9 @@ const char *rdb_type_name(int type)
 /* A type other than string is refused before anything more is read; the
  * offset named is that of the type byte, which the caller has just read
  * (the loader calls this before reading the key for such a type). */
-kv *rdb_read_value(rdb_stream *s, int type, const char *key, size_t keylen)
+int rdb_read_value_into(rdb_stream *s, int type, str *out)
 {
-    if (type == RDB_TYPE_STRING) {
-        str v = rdb_read_string(s);
-        if (!v) return NULL;
-        kv *o = kv_new_string(key, keylen, v, str_len(v));
-        str_free(v);
-        return o;
-    }
+    if (type == RDB_TYPE_STRING) return rdb_read_string_into(s, out);
     ull at = s->offset ? s->offset - 1 : 0;
     if (type < 0 || type > RDB_TYPE_LAST || !codec_types[type].name)
         rdb_stream_fail(s, "Unknown RDB encoding type %d at offset %llu", type, at);
@@ -393,5 +394,13 @@ kv *rdb_read_value(rdb_stream *s, int type, const char *key, size_t keylen)
                         "Unsupported value type %d (%s) at offset %llu: this tandem does not "
                         "have %s yet",
                         type, codec_types[type].name, at, codec_types[type].plural);
-    return NULL;
+    return -1;
+}
+
+kv *rdb_read_value(rdb_stream *s, int type, const char *key, size_t keylen)
+{
+    str v = str_empty();
+    kv *o = rdb_read_value_into(s, type, &v) == 0 ? kv_new_string(key, keylen, v, str_len(v)) : NULL;
+    str_free(v);
+    return o;
 }

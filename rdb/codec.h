@@ -29,12 +29,19 @@ int rdb_read_byte(rdb_stream *s, unsigned char *b);
 int rdb_read_len(rdb_stream *s, uint64_t *len, int *encoded);
 /* A string in any of its encodings, as a str (caller frees), or NULL. */
 str rdb_read_string(rdb_stream *s);
+/* The same into *out, emptied first and grown as needed (a buffer reused
+ * from key to key saves an allocation each). 0, or -1 with the stream's
+ * error set. */
+int rdb_read_string_into(rdb_stream *s, str *out);
 int rdb_read_millis(rdb_stream *s, long long *ms);
 int rdb_read_seconds(rdb_stream *s, long long *ms); /* old EXPIRETIME: 4 bytes */
 /* A value of the given RDB type stored under key: a new kv, or NULL with
  * the stream's error set ("unsupported type 4 (hash) at offset 123" for
  * types the keyspace does not have yet). */
 kv *rdb_read_value(rdb_stream *s, int type, const char *key, size_t keylen);
+/* The value alone, into *out as rdb_read_string_into (strings are the only
+ * type the keyspace has): 0, or -1 with the stream's error set. */
+int rdb_read_value_into(rdb_stream *s, int type, str *out);
 /* The name of an RDB type id ("string", "hash-listpack", ...). */
 const char *rdb_type_name(int type);
 

@@ -42,6 +42,7 @@ typedef struct load_ctx {
     long long expire; /* of the next key, -1 none */
     long long idle_s; /* LRU idle seconds of the next key, -1 none */
     uint64_t next_progress;
+    str key, val; /* reused from pair to pair: no allocation per key */
 } load_ctx;
 
 /* ------------------------------------------------------------ header */
@@ -219,40 +220,32 @@ static int load_store(load_ctx *c, kv *o, uint64_t at)
     return 0;
 }
 
-/* A key/value pair whose type byte was at offset at. */
+/* A key/value pair whose type byte was at offset at. Key and value are read
+ * into the context's buffers; a kv is made only to be stored. */
 static int load_pair(load_ctx *c, int type, uint64_t at)
 {
     rdb_stream *s = c->s;
-    if (type != RDB_TYPE_STRING) {
-        rdb_read_value(s, type, NULL, 0); /* refuses it, naming the type byte */
-        return -1;
-    }
+    if (type != RDB_TYPE_STRING) return rdb_read_value_into(s, type, &c->val); /* refused */
     uint64_t key_at = s->offset;
-    str key = rdb_read_string(s);
-    if (!key) return -1;
-    if (str_len(key) > LOAD_MAX_KEYLEN) {
-        rdb_stream_fail(s, "Key of %zu bytes at offset %llu is too long", str_len(key),
+    if (rdb_read_string_into(s, &c->key) < 0) return -1;
+    if (str_len(c->key) > LOAD_MAX_KEYLEN) {
+        rdb_stream_fail(s, "Key of %zu bytes at offset %llu is too long", str_len(c->key),
                         (ull)key_at);
-        str_free(key);
         return -1;
     }
-    kv *o = rdb_read_value(s, type, key, str_len(key));
-    str_free(key);
-    if (!o) return -1;
+    if (rdb_read_value_into(s, type, &c->val) < 0) return -1;
     if (c->opts->on_key) {
-        rdb_load_key k = {c->db, type, kv_key(o), kv_keylen(o), c->expire, at, s->offset - at};
+        rdb_load_key k = {c->db, type, c->key, str_len(c->key), c->expire, at, s->offset - at};
         c->opts->on_key(&k, c->opts->priv);
     }
     int rc = 0;
     if (c->opts->skip_expired && c->expire != -1 && c->expire < c->now_ms) {
         c->info->keys_expired++;
-        kv_free(o);
     } else if (c->opts->store) {
-        rc = load_store(c, o, at);
+        rc = load_store(c, kv_new_string(c->key, str_len(c->key), c->val, str_len(c->val)), at);
         if (rc == 0) c->info->keys_loaded++;
     } else {
         c->info->keys_loaded++;
-        kv_free(o);
     }
     c->expire = -1;
     c->idle_s = -1;
@@ -334,7 +327,8 @@ int rdb_load_stream(rdb_stream *s, const rdb_load_opts *opts, rdb_load_info *inf
     info->aux.repl_offset = -1;
     info->aux.repl_stream_db = -1;
     *err = NULL;
-    load_ctx c = {.s = s, .opts = opts, .info = info, .expire = -1, .idle_s = -1};
+    load_ctx c = {.s = s, .opts = opts, .info = info, .expire = -1, .idle_s = -1,
+                  .key = str_empty(), .val = str_empty()};
     c.now_ms = db_time_ms();
     c.lru_clock = kv_lru_clock(c.now_ms);
     c.next_progress = LOAD_PROGRESS_BYTES;
@@ -345,6 +339,8 @@ int rdb_load_stream(rdb_stream *s, const rdb_load_opts *opts, rdb_load_info *inf
         rc = load_item(&c);
         load_progress(&c);
     }
+    str_free(c.key);
+    str_free(c.val);
     if (rc < 0) {
         if (!s->error) rdb_stream_fail(s, "RDB load error at offset %llu", (ull)s->offset);
         *err = str_new(s->errmsg);

@@ -11,7 +11,7 @@ set -u
 PACKAGES=(
   gcc make pkg-config
   libjemalloc-dev libssl-dev check
-  python3 python3-pytest python3-redis
+  python3 python3-pytest python3-pytest-xdist python3-redis
   redis-tools redis-server
   openssl procps
 )

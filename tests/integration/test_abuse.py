@@ -12,10 +12,10 @@
 Latency under abuse is a benchmark's business (tools/bench/abuse.sh): here
 a bystander only has to be served, within bounded waits.
 """
-import resource
 import socket
 
-from conftest import encode_command, info_fields, one, raw_connect, wait_until
+from conftest import (encode_command, info_fields, one, raise_nofile_limit, raw_connect,
+                      wait_until)
 
 MB = 1024 * 1024
 
@@ -36,10 +36,7 @@ def bystander_served(srv, n=50):
 
 
 def test_ten_thousand_idle_connections(make_tandem):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = 10000 + 512
-    if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, soft), max(want, hard)))
+    assert raise_nofile_limit(10000 + 512) >= 10000 + 512
     srv = make_tandem(["--maxclients", "10100"])
     base = used_memory(srv)
     socks = []

@@ -6,9 +6,12 @@ CLIENT SETNAME/GETNAME/LIST/INFO/ID/KILL, and the Unix socket listener.
 import os
 import re
 import select
+import shutil
 import socket
 import stat
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -304,15 +307,21 @@ def test_unix_socket_listener(make_tandem, tmp_path):
 def test_unix_socket_client_addresses(make_tandem, make_redis, tmp_path):
     """A Unix socket client shows addr=<socket path>:0 and laddr=<socket
     path>:0 in CLIENT INFO, as in Redis (whose address buffer holds 77
-    characters; the paths here are about 70)."""
-    for make, name in ((make_redis, "r.sock"), (make_tandem, "t.sock")):
-        path = tmp_path / name
-        srv = make(["--unixsocket", path, "--unixsocketperm", "700"])
-        r = srv.client(unix_socket_path=str(path), decode_responses=False)
-        info = r.execute_command("CLIENT", "INFO")
-        fields = dict(f.split(b"=", 1) for f in info.strip().split(b" "))
-        assert fields[b"addr"] == b"%s:0" % bytes(path), srv.name
-        assert fields[b"laddr"] == b"%s:0" % bytes(path), srv.name
+    characters; the paths here are short: a folder of its own in /tmp, since
+    pytest's own may be longer)."""
+    short = Path(tempfile.mkdtemp(prefix="tandem-", dir="/tmp"))
+    try:
+        for make, name in ((make_redis, "r.sock"), (make_tandem, "t.sock")):
+            path = short / name
+            srv = make(["--unixsocket", path, "--unixsocketperm", "700"])
+            r = srv.client(unix_socket_path=str(path), decode_responses=False)
+            info = r.execute_command("CLIENT", "INFO")
+            fields = dict(f.split(b"=", 1) for f in info.strip().split(b" "))
+            assert fields[b"addr"] == b"%s:0" % bytes(path), srv.name
+            assert fields[b"laddr"] == b"%s:0" % bytes(path), srv.name
+            srv.stop()
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def test_info_clients_counts_connections(tandem):

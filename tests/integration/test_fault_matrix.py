@@ -11,13 +11,14 @@ which holds the link in a chosen state on purpose:
   WAIT_BGSAVE (a slow BGSAVE, rdb-key-save-delay) or in TRANSFER, its
   payload held so that the primary stays in SEND_BULK.
 
-In each state, under a concurrent write load, one fault: the link cut,
-SIGSTOP of the replica or of the primary past repl-timeout, kill -9 of the
+In each state, under a concurrent write load, one fault: the link cut, the
+link cut 100 bytes further into what the primary sends (truncated), SIGSTOP of the replica or of the primary past repl-timeout, kill -9 of the
 replica or of the primary (each then started again, with no dump). The pair
 must come back by itself with equal datasets (DEBUG DIGEST), and INFO must
-count what the fault should cost: in a resync state a cut or a stop costs
-no full sync (the backlog holds the bytes), a killed replica or primary
-costs one; a first sync never counts a partial one. Every wait is bounded.
+count what the fault should cost: in a resync state a cut, a truncation or a
+stop costs no full sync (the backlog holds the bytes), a killed replica or
+primary costs one; a first sync never counts a partial one. Every wait is
+bounded.
 """
 import os
 import random
@@ -45,7 +46,7 @@ RESYNC_STATES = {
     "CONNECTED": None,
 }
 FIRST_SYNC_STATES = ("WAIT_BGSAVE", "TRANSFER")
-FAULTS = ("cut", "stop_replica", "stop_primary", "kill_replica", "kill_primary")
+FAULTS = ("cut", "truncate", "stop_replica", "stop_primary", "kill_replica", "kill_primary")
 
 
 class WriteLoad(threading.Thread):
@@ -150,6 +151,13 @@ def apply_fault(pair, fault):
     if fault == "cut":
         pair.proxy.release()
         pair.proxy.cut()
+    elif fault == "truncate":
+        # What was held goes on, and the link dies 100 bytes later, in the
+        # middle of a reply, a payload or a command of the stream.
+        pair.proxy.release()
+        pair.proxy.truncate(DOWN, 100)
+        wait_until(lambda: not pair.proxy.pairs, WAIT, message=pair.describe)
+        pair.proxy.release()
     elif fault == "stop_replica":
         stop_for(pair.replica, TIMEOUT_S + 1.5)
         pair.proxy.release()
@@ -210,7 +218,7 @@ def test_fault_while_resyncing(pair, state, fault):
     apply_fault(p, fault)
     finish(p)
     after = p.counts()
-    if fault in ("cut", "stop_replica", "stop_primary"):
+    if fault in ("cut", "truncate", "stop_replica", "stop_primary"):
         # The bytes were still in the backlog: no new full sync.
         assert after["primary_full"] == before["primary_full"], p.describe()
         assert after["replica_full"] == before["replica_full"], p.describe()
