@@ -111,7 +111,7 @@ fuzz: fuzz-build
 fuzz-ci: fuzz-build
 	tools/fuzz-run.sh $(FUZZ_CI_SECONDS)
 
-# The unit tests under valgrind, in one process each (CK_FORK=no), built
+# The unit tests under valgrind (tools/valgrind-run.sh), built
 # without sanitizers and with libc malloc so that valgrind sees every block.
 valgrind:
 	$(MAKE) VALGRIND=1 valgrind-run
