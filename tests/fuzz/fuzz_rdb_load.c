@@ -1,12 +1,12 @@
 /* fuzz_rdb_load.c: libFuzzer target for the RDB loader (rdb/load.c and the
  * decoding half of rdb/codec.c). The input is a whole RDB file, read
  * through a memory stream of exactly its size three times: checked only
- * (as the backup tool does, checksum not verified); checked only with the
- * stream's size hidden, as from a socket, which must end the same way; and
- * stored into the keyspace (checksum verified, expired keys skipped, as a
- * primary loads at start-up), which is emptied afterwards. A file stored
- * must also pass the check, with the same key count, and every failure
- * must come with a message. Run it with -malloc_limit_mb: no length in the
+ * (as the backup tool does, checksum not verified), then stored into the
+ * keyspace (checksum verified, expired keys skipped, as a primary loads at
+ * start-up) with the stream's size hidden, as from a pipe, and with it
+ * known, as from a file; the keyspace is emptied after each. Both stores
+ * must end the same way, a file stored must also pass the check, with the
+ * same key count, and every failure must come with a message. Run it with -malloc_limit_mb: no length in the
  * file may make the loader allocate more than the input can justify, with
  * the size known (lengths are checked against it) or not (memory follows
  * the bytes that really arrive). */
@@ -59,9 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rdb_load_info checked, streamed, stored;
     int check_rc = load(data, size, 0, 1, &checked);
-    int stream_rc = load(data, size, 0, 0, &streamed);
-    if (stream_rc != check_rc || keys_read(&streamed) != keys_read(&checked)) abort();
+    int stream_rc = load(data, size, 1, 0, &streamed);
+    fuzz_keyspace_flush();
     int store_rc = load(data, size, 1, 1, &stored);
+    if (stream_rc != store_rc || keys_read(&streamed) != keys_read(&stored)) abort();
     if (store_rc == 0) {
         if (check_rc != 0 || keys_read(&stored) != keys_read(&checked)) abort();
         if (fuzz_keyspace_size() != stored.keys_loaded) abort();
