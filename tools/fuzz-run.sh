@@ -30,8 +30,8 @@ fi
 # allocation (MB) that an input of that size can justify.
 settings() {
   case "$1" in
-    resp_parse) echo "16384 resp_parse.dict 64" ;;
-    repl_proto) echo "16384 repl_proto.dict 64" ;;
+    resp_parse) echo "4096 resp_parse.dict 64" ;;
+    repl_proto) echo "8192 repl_proto.dict 64" ;;
     rdb_load)   echo "16384 rdb.dict 16" ;;
     dump)       echo "16384 rdb.dict 16" ;;
     lzf)        echo "16384 - 16" ;;
