@@ -8,7 +8,8 @@
  * Two directives act on the file system when applied (dir changes the
  * working directory, logfile creates a file), and include reads any path:
  * inputs naming dir or logfile, or including a path with a '/', are
- * skipped. Includes run in a scratch directory made at start that holds a
+ * skipped. Includes run in a scratch directory made at start (removed at
+ * exit) that holds a
  * few small files (one of them includes itself, to reach the depth limit).
  * Rule zero: this program is a composition root of its own, so it includes
  * core/server.h for server_register_config(). */
@@ -34,13 +35,24 @@ static const struct {
     {"bad.conf", "no-such-directive 1\n"},
 };
 
+#define SCRATCH_FILES (sizeof(scratch_files) / sizeof(scratch_files[0]))
+
+static char scratch_dir[] = "/tmp/tandem-fuzz-config-XXXXXX";
+
+/* Removes the scratch directory when the fuzzer exits normally. */
+static void scratch_remove(void)
+{
+    for (size_t i = 0; i < SCRATCH_FILES; i++) unlink(scratch_files[i].name);
+    if (chdir("/") == 0) rmdir(scratch_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char dir[] = "/tmp/tandem-fuzz-config-XXXXXX";
-    if (!mkdtemp(dir) || chdir(dir) != 0) abort();
-    for (size_t i = 0; i < sizeof(scratch_files) / sizeof(scratch_files[0]); i++) {
+    if (!mkdtemp(scratch_dir) || chdir(scratch_dir) != 0) abort();
+    atexit(scratch_remove);
+    for (size_t i = 0; i < SCRATCH_FILES; i++) {
         FILE *f = fopen(scratch_files[i].name, "w");
         if (!f || fputs(scratch_files[i].text, f) < 0 || fclose(f) != 0) abort();
     }
