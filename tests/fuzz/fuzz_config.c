@@ -9,8 +9,8 @@
  * working directory, logfile creates a file), and include reads any path:
  * inputs naming dir or logfile, or including a path with a '/', are
  * skipped. Includes run in a scratch directory made at start (removed at
- * exit) that holds a
- * few small files (one of them includes itself, to reach the depth limit).
+ * exit) that holds a few small files (one of them includes itself, to reach
+ * the depth limit).
  * Rule zero: this program is a composition root of its own, so it includes
  * core/server.h for server_register_config(). */
 #include <stdint.h>
