@@ -3,12 +3,32 @@
 # is missing (tools/install-deps.sh). `make SANITIZE=address,undefined`
 # builds with ASan and UBSan into build/san/ (libc malloc there: jemalloc and
 # ASan both want to own malloc); the default build goes to build/release/.
+# `make fuzz` builds the libFuzzer targets of tests/fuzz/ with clang into
+# build/fuzz/ and runs each for FUZZ_SECONDS (docs/fuzzing.md). `make
+# valgrind` runs the unit tests under valgrind, built with libc malloc into
+# build/vg/.
 
 SANITIZE ?=
+FUZZ ?=
+VALGRIND ?=
 CC := gcc
 PYTHON := /usr/bin/python3
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 20
 
-ifeq ($(SANITIZE),)
+ifneq ($(FUZZ),)
+VARIANT := fuzz
+CC := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+ALLOC_PKG :=
+ALLOC_DEF := -DTANDEM_NO_JEMALLOC
+else ifneq ($(VALGRIND),)
+VARIANT := vg
+SANFLAGS :=
+ALLOC_PKG :=
+ALLOC_DEF := -DTANDEM_NO_JEMALLOC
+else ifeq ($(SANITIZE),)
 VARIANT := release
 SANFLAGS :=
 ALLOC_PKG := jemalloc
@@ -41,9 +61,12 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FAKE_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/fake/*.c))
 
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
 .SECONDARY:
 .PHONY: all deps run test test-unit test-unit-san test-integration test-integration-san bench check \
-	clean FORCE
+	clean FORCE fuzz fuzz-ci fuzz-build fuzz-bins valgrind valgrind-run
 .DEFAULT_GOAL := all
 
 all: bin/tandem-server bin/tandem-backup
@@ -83,6 +106,31 @@ $(B)/tests/test_backup: tests/unit/test_backup.c $(patsubst %,$(B)/tools/backup/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LIB) $(LDLIBS) $(CHECK_LIBS)
 
+# Fuzz targets (FUZZ=1 only): libFuzzer's main, the project's library.
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+fuzz-build:
+	$(MAKE) FUZZ=1 fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	tools/fuzz-run.sh $(FUZZ_SECONDS)
+
+fuzz-ci: fuzz-build
+	tools/fuzz-run.sh $(FUZZ_CI_SECONDS)
+
+# The unit tests under valgrind (tools/valgrind-run.sh), built
+# without sanitizers and with libc malloc so that valgrind sees every block.
+valgrind:
+	$(MAKE) VALGRIND=1 valgrind-run
+
+valgrind-run: $(UNIT_BIN) $(B)/tandem-backup
+	$(MAKE) bin/tandem-server VALGRIND=
+	BACKUP_BIN=$(B)/tandem-backup tools/valgrind-run.sh $(UNIT_BIN)
+
 test-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; exit $$fail
 
@@ -114,6 +162,7 @@ test: all
 	tools/check-deps.sh
 	$(MAKE) test-unit
 	$(MAKE) test-unit-san
+	$(MAKE) fuzz-ci
 	$(MAKE) test-integration
 	$(MAKE) test-integration-san
 

@@ -44,7 +44,7 @@ static uint64_t dump_get_le(const unsigned char *in, int bytes)
 }
 
 /* The DUMP payload of o (caller frees). */
-static str dump_payload(const kv *o, int compress)
+str dump_payload(const kv *o, int compress)
 {
     rdb_stream s;
     rdb_stream_mem_writer(&s);
@@ -64,7 +64,7 @@ static str dump_payload(const kv *o, int compress)
 /* Whether a payload's footer holds a version we read and a matching CRC:
  * Redis reads payloads of its own RDB version or older, and always checks
  * the CRC (a zero one too). */
-static int dump_payload_verify(const char *p, size_t len)
+int dump_payload_verify(const char *p, size_t len)
 {
     if (len < DUMP_FOOTER_LEN) return 0;
     const unsigned char *footer = (const unsigned char *)p + len - DUMP_FOOTER_LEN;
@@ -74,7 +74,7 @@ static int dump_payload_verify(const char *p, size_t len)
 
 /* The value of a verified payload as a kv under key, or NULL. Like Redis,
  * it reads over the whole payload: bytes past the value are ignored. */
-static kv *dump_decode(const char *p, size_t len, const str key)
+kv *dump_payload_decode(const char *p, size_t len, const str key)
 {
     rdb_stream s;
     unsigned char type;
@@ -235,7 +235,7 @@ static void restore_command(client *c, const command *cmd)
         reply_error(c, "ERR DUMP payload version or checksum are wrong");
         return;
     }
-    kv *o = dump_decode(payload, str_len(payload), key);
+    kv *o = dump_payload_decode(payload, str_len(payload), key);
     if (!o) {
         reply_error(c, "ERR Bad data format");
         return;

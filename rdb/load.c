@@ -29,6 +29,8 @@
 #define LOAD_MAX_KEYLEN 0x7fffffffULL
 /* Bytes of a key quoted in an error message. */
 #define LOAD_QUOTED_KEY 40
+/* Largest RESIZEDB hint followed when the stream's size is unknown. */
+#define LOAD_UNSIZED_HINT_MAX (1ULL << 16)
 
 typedef unsigned long long ull;
 
@@ -151,10 +153,12 @@ static int load_resizedb(load_ctx *c)
     if (load_len(c, &expires, "RESIZEDB") < 0) return -1;
     /* Size the tables once rather than rehash all the way up. The counts
      * are hints: a key record takes at least 3 bytes, so more keys than
-     * that allows is not trusted (nor much more than 16M when the stream's
-     * size is unknown). */
+     * that allows is not trusted. When the stream's size is unknown (a
+     * pipe), a few bytes must not buy a large table: the hint is trusted up
+     * to LOAD_UNSIZED_HINT_MAX keys, and the tables grow past that with the
+     * keys that really arrive. */
     uint64_t left = rdb_stream_remaining(c->s);
-    uint64_t cap = left == UINT64_MAX ? (1ULL << 24) : left / 3;
+    uint64_t cap = left == UINT64_MAX ? LOAD_UNSIZED_HINT_MAX : left / 3;
     if (c->opts->store && size <= cap && expires <= size)
         db_expand((int)c->db, (unsigned long)size, (unsigned long)expires);
     return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# install-deps.sh: installs the Debian packages that tandem's build, tests and
-# interop checks need, and only when one of them is missing. Called by the
+# install-deps.sh: installs the Debian packages that tandem's build, tests,
+# interop checks, fuzzers (clang, libFuzzer, llvm-symbolizer) and `make
+# valgrind` need, and only when one of them is missing. Called by the
 # Makefile before every build; a no-op once everything is there.
 #
 # Installing Debian's redis-server must not leave a Redis serving on 6379, so
@@ -14,6 +15,7 @@ PACKAGES=(
   python3 python3-pytest python3-pytest-xdist python3-redis
   redis-tools redis-server
   openssl procps
+  clang libclang-rt-14-dev llvm valgrind
 )
 
 missing=()

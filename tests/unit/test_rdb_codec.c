@@ -1010,6 +1010,32 @@ START_TEST(test_old_versions_and_opcodes)
 }
 END_TEST
 
+START_TEST(test_resizedb_hint_bounded_by_the_input)
+{
+    /* RESIZEDB announcing 16M keys and expires in a file of a few bytes:
+     * with the stream's size known, the hint is not trusted past what the
+     * bytes could hold; with it unknown (a pipe), not past 64K keys. Either
+     * way the tables grow by kilobytes, not by the 256 MB announced. Found
+     * by tests/fuzz/fuzz_rdb_load (corpus: regress-unsized-resizedb.rdb). */
+    str f = file_start(10);
+    f = ADD(f, "\xfe\x00\xfb\x80\x00\xff\xff\xff\x80\x00\xff\xff\xff");
+    f = file_end(f);
+    for (int sized = 0; sized <= 1; sized++) {
+        long long before = (long long)alloc_used_memory();
+        rdb_stream s;
+        rdb_stream_mem_reader(&s, f, str_len(f));
+        if (!sized) s.limit = UINT64_MAX; /* reads still stop at the end */
+        rdb_load_info info;
+        str err = NULL;
+        ck_assert_int_eq(rdb_load_stream(&s, &load_opts, &info, &err), 0);
+        rdb_stream_close(&s);
+        ck_assert_int_lt((long long)alloc_used_memory() - before, 4 << 20);
+        db_flush(-1, 0);
+    }
+    str_free(f);
+}
+END_TEST
+
 static Suite *rdb_codec_suite(void)
 {
     Suite *s = suite_create("rdb_codec");
@@ -1038,6 +1064,7 @@ static Suite *rdb_codec_suite(void)
     tcase_add_test(tc, test_lzf_string_errors);
     tcase_add_test(tc, test_checksum_handling);
     tcase_add_test(tc, test_old_versions_and_opcodes);
+    tcase_add_test(tc, test_resizedb_hint_bounded_by_the_input);
     return s;
 }
 
