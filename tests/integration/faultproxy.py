@@ -15,6 +15,9 @@ moving bytes both ways. Faults:
   the connection (a link that dies in the middle of a message).
 - refuse()/accept(): stop or start listening (a primary that cannot be
   reached).
+- blackhole(): listen without ever accepting, the queue already full, so
+  that a new connect hangs (the replica waits in CONNECTING) until
+  release() or accept().
 
 stop() ends everything; the pytest fixture calls it.
 """
@@ -118,6 +121,7 @@ class FaultProxy:
         self.held_event = threading.Event()
         self.pairs = []
         self.listener = None
+        self.filler = None  # the connection that fills a blackhole's queue
         self.stopping = False
         self.accept()
 
@@ -132,6 +136,8 @@ class FaultProxy:
         with self.lock:
             self.holds.clear()
             self.truncates.clear()
+        if self.filler:
+            self.accept()
 
     def truncate(self, direction, nbytes):
         with self.lock:
@@ -144,18 +150,38 @@ class FaultProxy:
             p.close()
 
     def refuse(self):
+        if self.filler:
+            self.filler.close()
+            self.filler = None
         if self.listener:
+            # shutdown() wakes the accept loop and leaves the port free.
+            try:
+                self.listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self.listener.close()
             self.listener = None
 
-    def accept(self):
-        if self.listener:
-            return
+    def _listen(self, backlog):
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", self.port))
-        self.listener.listen(16)
+        self.listener.listen(backlog)
+
+    def accept(self):
+        if self.filler:
+            self.refuse()
+        if self.listener:
+            return
+        self._listen(16)
         threading.Thread(target=self._accept_loop, args=(self.listener,), daemon=True).start()
+
+    def blackhole(self):
+        self.refuse()
+        self._listen(0)
+        # Linux queues one connection past a backlog of 0: this one. Later
+        # SYNs are dropped and the connect stays pending.
+        self.filler = socket.create_connection(("127.0.0.1", self.port), timeout=5)
 
     def stop(self):
         self.stopping = True

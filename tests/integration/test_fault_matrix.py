@@ -4,9 +4,10 @@ A tandem primary and a tandem replica talk through FaultProxy (faultproxy.py),
 which holds the link in a chosen state on purpose:
 
 - resync states: the pair is synced, then the link is cut while the proxy
-  holds the replica's next PING, REPLCONF listening-port, REPLCONF capa or
-  PSYNC (the replica waits in RECEIVE_PING_REPLY, RECEIVE_PORT_REPLY,
-  RECEIVE_CAPA_REPLY or RECEIVE_PSYNC_REPLY), or the link stays CONNECTED;
+  takes no new connection (the replica waits in CONNECTING) or holds the
+  replica's next PING, REPLCONF listening-port, REPLCONF ip-address (with
+  replica-announce-ip), REPLCONF capa or PSYNC (it waits in
+  RECEIVE_PING_REPLY ... RECEIVE_PSYNC_REPLY), or the link stays CONNECTED;
 - first-sync states: an empty replica's first sync waits in the primary's
   WAIT_BGSAVE (a slow BGSAVE, rdb-key-save-delay) or in TRANSFER, its
   payload held so that the primary stays in SEND_BULK.
@@ -39,8 +40,10 @@ PRIMARY = COMMON + ["--repl-backlog-size", "64mb", "--repl-diskless-sync", "no"]
 WAIT = 60
 
 RESYNC_STATES = {
+    "CONNECTING": "blackhole",
     "RECEIVE_PING_REPLY": (UP, b"PING"),
     "RECEIVE_PORT_REPLY": (UP, b"listening-port"),
+    "RECEIVE_IP_REPLY": (UP, b"ip-address"),
     "RECEIVE_CAPA_REPLY": (UP, b"capa"),
     "RECEIVE_PSYNC_REPLY": (UP, b"PSYNC"),
     "CONNECTED": None,
@@ -88,11 +91,12 @@ class WriteLoad(threading.Thread):
 
 
 class Pair:
-    def __init__(self, make_tandem, primary_args=()):
+    def __init__(self, make_tandem, primary_args=(), replica_args=()):
         self.primary_args = PRIMARY + list(primary_args)
+        self.replica_args = COMMON + list(replica_args)
         self.primary = make_tandem(self.primary_args)
         self.proxy = FaultProxy(self.primary.port)
-        self.replica = make_tandem(COMMON)
+        self.replica = make_tandem(self.replica_args)
         self.load = None
 
     def describe(self):
@@ -169,7 +173,7 @@ def apply_fault(pair, fault):
         pair.replica.wait_exit()
         pair.proxy.release()
         pair.proxy.cut()
-        pair.replica.start(COMMON + ["--replicaof", "127.0.0.1", str(pair.proxy.port)],
+        pair.replica.start(pair.replica_args + ["--replicaof", "127.0.0.1", str(pair.proxy.port)],
                            port=pair.replica.port)
     elif fault == "kill_primary":
         pair.stop_load()
@@ -194,8 +198,8 @@ def finish(pair):
 def pair(make_tandem):
     made = []
 
-    def make(*primary_args):
-        p = Pair(make_tandem, primary_args)
+    def make(*primary_args, replica_args=()):
+        p = Pair(make_tandem, primary_args, replica_args)
         made.append(p)
         return p
     yield make
@@ -206,13 +210,19 @@ def pair(make_tandem):
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("state", list(RESYNC_STATES))
 def test_fault_while_resyncing(pair, state, fault):
-    p = pair()
+    # REPLCONF ip-address is sent only with replica-announce-ip set.
+    p = pair(replica_args=["--replica-announce-ip", "127.0.0.1"]
+             if state == "RECEIVE_IP_REPLY" else [])
     p.start_load(seed=1)
     p.follow()
     p.wait_synced()
     before = p.counts()
-    if RESYNC_STATES[state]:
-        p.proxy.hold(*RESYNC_STATES[state])
+    how = RESYNC_STATES[state]
+    if how == "blackhole":
+        p.proxy.blackhole()
+        p.proxy.cut()
+    elif how:
+        p.proxy.hold(*how)
         p.proxy.cut()
     p.wait_state(state)
     apply_fault(p, fault)
