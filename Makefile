@@ -148,9 +148,9 @@ test-integration: all
 # A fast subset of the integration tests against the ASan+UBSan binaries: a
 # sanitizer report on a server's stderr fails the test (conftest.py). Leaks
 # at exit are the unit tests' business (make valgrind), not the server's.
-SAN_INTEGRATION := test_basic.py test_protocol.py test_strings.py test_expiry.py test_multi.py \
-	test_repl_replica.py test_psync.py test_repl_chain.py test_wait.py test_diskless.py \
-	test_tls.py test_backup.py test_diskless_load.py
+SAN_INTEGRATION := test_basic.py test_protocol.py test_strings.py test_multi.py test_psync.py \
+	test_repl_chain.py test_wait.py test_diskless.py test_tls.py test_backup.py \
+	test_diskless_load.py
 test-integration-san:
 	$(MAKE) SANITIZE=address,undefined build/san/tandem-server build/san/tandem-backup
 	cd tests/integration && ASAN_OPTIONS=detect_leaks=0 \
