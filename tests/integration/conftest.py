@@ -293,6 +293,23 @@ def digest(srv):
     return one(srv, "DEBUG", "DIGEST")
 
 
+def replica_caught_up(primary, replica):
+    """The replica's link is up and it applied every byte the primary wrote."""
+    r = repl(replica)
+    return (r.get("master_link_status") == "up"
+            and r["slave_repl_offset"] == repl(primary)["master_repl_offset"])
+
+
+def wait_in_sync(primary, replica, timeout=60, message=None):
+    """Waits (bounded) until replica_caught_up; returns the primary's digest."""
+    if message is None:
+        message = lambda: (f"primary {repl(primary)}\nreplica {repl(replica)}\n"  # noqa: E731
+                           f"replica log:\n{replica.read_log()[-3000:]}")
+    wait_until(lambda: replica_caught_up(primary, replica), timeout, interval=0.05,
+               message=message)
+    return digest(primary)
+
+
 def norm(reply):
     """A reply in a form where errors, simple strings and bulk strings
     cannot compare equal to one another (RespError is a str)."""

@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from conftest import crc64, info_fields, same_replies, server_pair, session
+from conftest import crc64, info_fields, one, same_replies, server_pair, session
 
 DEBUG_ON = ["--enable-debug-command", "yes"]
 FAR_FUTURE_MS = 4102444800000  # 2100-01-01
@@ -87,10 +87,6 @@ def pair(tmp_path_factory):
     tests of this module (each test starts from FLUSHALL)."""
     with server_pair(tmp_path_factory, DEBUG_ON) as p:
         yield p
-
-
-def one(srv, *cmd):
-    return session(srv, [cmd])[0]
 
 
 def dirty(srv):

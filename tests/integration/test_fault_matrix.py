@@ -32,7 +32,8 @@ import pytest
 from faultproxy import DOWN, UP, FaultProxy
 from test_repl_replica import random_command
 
-from conftest import RespReader, digest, encode_command, info_fields, one, raw_connect, repl, wait_until
+from conftest import (RespReader, digest, encode_command, info_fields, one, raw_connect, repl,
+                      wait_in_sync, wait_until)
 
 TIMEOUT_S = 2
 COMMON = ["--enable-debug-command", "yes", "--save", "", "--repl-timeout", str(TIMEOUT_S)]
@@ -119,11 +120,7 @@ class Pair:
                    interval=0.01, message=self.describe)
 
     def wait_synced(self):
-        def synced():
-            r = self.link()
-            return (r.get("master_link_status") == "up"
-                    and r["slave_repl_offset"] == repl(self.primary)["master_repl_offset"])
-        wait_until(synced, WAIT, interval=0.02, message=self.describe)
+        wait_in_sync(self.primary, self.replica, WAIT, self.describe)
 
     def start_load(self, seed):
         self.load = WriteLoad(self.primary.port, seed)

@@ -12,7 +12,7 @@ miss counting, which lookups leave OBJECT IDLETIME alone, and COMMAND INFO.
 """
 import pytest
 
-from conftest import (RespReader, encode_command, info_fields, raw_connect, same_replies,
+from conftest import (RespReader, encode_command, info_fields, one, raw_connect, same_replies,
                       server_pair, session, wait_until)
 
 DEBUG_ON = ["--enable-debug-command", "yes"]
@@ -26,10 +26,6 @@ def pair(tmp_path_factory):
     tests of this module (each test starts from FLUSHALL)."""
     with server_pair(tmp_path_factory, DEBUG_ON) as p:
         yield p
-
-
-def one(srv, *cmd):
-    return session(srv, [cmd])[0]
 
 
 def info_field(srv, section, field):

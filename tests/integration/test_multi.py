@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from conftest import (RespReader, encode_command, digest, info_fields, norm, one, raw_connect, repl,
-                      server_pair, wait_until)
+from conftest import (RespReader, encode_command, digest, info_fields, norm, one, raw_connect,
+                      server_pair, wait_in_sync, wait_until)
 
 DEBUG = ["--enable-debug-command", "yes"]
 SYNC_TIMEOUT = 60
@@ -264,15 +264,6 @@ def test_watch_already_expired_key_does_not_fail(clients):
 # ---------------------------------------------------------------- replication
 
 
-def wait_synced(primary, replica):
-    def synced():
-        r = repl(replica)
-        return (r.get("master_link_status") == "up"
-                and r["slave_repl_offset"] == repl(primary)["master_repl_offset"])
-    wait_until(synced, SYNC_TIMEOUT, interval=0.05,
-               message=lambda: f"primary {repl(primary)}\nreplica {repl(replica)}")
-
-
 def transactions(c):
     """A few transactions over several databases on one raw connection."""
     batches = [
@@ -300,10 +291,10 @@ def test_replicas_apply_transactions(make_tandem, make_redis):
     args = ["--replicaof", "127.0.0.1", str(primary.port)]
     replicas = [make_tandem(DEBUG + args), make_redis(DEBUG + args)]
     for replica in replicas:
-        wait_synced(primary, replica)
+        wait_in_sync(primary, replica, SYNC_TIMEOUT)
     transactions(primary)
     for replica in replicas:
-        wait_synced(primary, replica)
+        wait_in_sync(primary, replica, SYNC_TIMEOUT)
         assert digest(replica) == digest(primary)
         # The writes arrived wrapped in MULTI ... EXEC (four transactions
         # wrote; the read-only and the aborted one propagate nothing).
@@ -319,7 +310,7 @@ def test_write_queued_on_replica_aborts(make_tandem, make_redis):
     args = ["--replicaof", "127.0.0.1", str(primary.port)]
     replicas = [make_tandem(DEBUG + args), make_redis(DEBUG + args)]
     for replica in replicas:
-        wait_synced(primary, replica)
+        wait_in_sync(primary, replica, SYNC_TIMEOUT)
     c = Clients(replicas)
     try:
         c.call("a", "MULTI")

@@ -20,7 +20,7 @@ import os
 import signal
 
 from conftest import (RespReader, digest, encode_command, info_fields, one, raw_connect,
-                      recv_until_closed, repl, session, wait_until)
+                      recv_until_closed, repl, session, wait_in_sync, wait_until)
 
 DEBUG = ["--enable-debug-command", "yes"]
 PRIMARY_ARGS = DEBUG + ["--save", ""]
@@ -45,20 +45,8 @@ def describe(primary, replica):
                     f"replica log:\n{replica.read_log()[-3000:]}")
 
 
-def wait_in_sync(primary, replica, timeout=SYNC_TIMEOUT):
-    """Waits until the link is up and the replica applied every byte the
-    primary wrote; returns the primary's digest."""
-    def synced():
-        r = repl(replica)
-        if r.get("master_link_status") != "up":
-            return False
-        return r["slave_repl_offset"] == repl(primary)["master_repl_offset"]
-    wait_until(synced, timeout, interval=0.05, message=describe(primary, replica))
-    return digest(primary)
-
-
 def assert_same_data(primary, replica):
-    expected = wait_in_sync(primary, replica)
+    expected = wait_in_sync(primary, replica, SYNC_TIMEOUT, describe(primary, replica))
     assert digest(replica) == expected
 
 

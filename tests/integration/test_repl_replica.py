@@ -24,7 +24,8 @@ import signal
 import threading
 
 from conftest import (digest, one, repl, RespError, RespReader, encode_command, free_port, info_fields,
-                      parse_info, raw_connect, same_replies, session, wait_until)
+                      parse_info, raw_connect, same_replies, session, wait_in_sync,
+                      wait_until)
 
 DEBUG = ["--enable-debug-command", "yes"]
 SYNC_TIMEOUT = 60
@@ -52,18 +53,6 @@ def tandem_replica(make_tandem, primary, *args):
 def describe(primary, replica):
     return lambda: (f"primary {repl(primary)}\nreplica {repl(replica)}\n"
                     f"replica log:\n{replica.read_log()[-4000:]}")
-
-
-def wait_in_sync(primary, replica, timeout=SYNC_TIMEOUT):
-    """Waits until the link is up and the replica has applied every byte the
-    primary has written, then returns the primary's digest."""
-    def synced():
-        r = repl(replica)
-        if r.get("master_link_status") != "up":
-            return False
-        return r["slave_repl_offset"] == repl(primary)["master_repl_offset"]
-    wait_until(synced, timeout, interval=0.05, message=describe(primary, replica))
-    return digest(primary)
 
 
 def assert_same_data(primary, replica):

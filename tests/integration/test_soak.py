@@ -22,7 +22,8 @@ import time
 
 from test_repl_replica import random_command
 
-from conftest import RespError, RespReader, digest, encode_command, one, raw_connect, repl, wait_until
+from conftest import (RespError, RespReader, digest, encode_command, one, raw_connect, repl,
+                      wait_in_sync)
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "180"))
 ARGS = ["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0",
@@ -81,13 +82,8 @@ class Cluster:
     def describe(self):
         return "\n".join(f"{s.port}: {repl(s)}" for s in [self.primary] + self.replicas)
 
-    def caught_up(self, replica):
-        r = repl(replica)
-        return (r.get("master_link_status") == "up"
-                and r["slave_repl_offset"] == repl(self.primary)["master_repl_offset"])
-
     def wait_caught_up(self, replica):
-        wait_until(lambda: self.caught_up(replica), WAIT, interval=0.02, message=self.describe)
+        wait_in_sync(self.primary, replica, WAIT, self.describe)
 
     def kill_link(self, rng):
         replica = rng.choice(self.replicas)
