@@ -15,6 +15,9 @@ CC := gcc
 PYTHON := /usr/bin/python3
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 20
+# Parallel jobs for the builds that `make test` runs (the tests themselves
+# run one suite at a time, or on PYTEST_JOBS workers).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 ifneq ($(FUZZ),)
 VARIANT := fuzz
@@ -66,7 +69,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 .SECONDARY:
 .PHONY: all deps run test test-unit test-unit-san test-integration test-integration-san bench check \
-	clean FORCE fuzz fuzz-ci fuzz-build fuzz-bins valgrind valgrind-run
+	clean FORCE fuzz fuzz-ci fuzz-build fuzz-bins valgrind valgrind-run unit-bins
 .DEFAULT_GOAL := all
 
 all: bin/tandem-server bin/tandem-backup
@@ -112,7 +115,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIB) | deps
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 fuzz-build:
-	$(MAKE) FUZZ=1 fuzz-bins
+	$(MAKE) -j$(JOBS) FUZZ=1 fuzz-bins
 
 fuzz-bins: $(FUZZ_BIN)
 
@@ -131,7 +134,10 @@ valgrind-run: $(UNIT_BIN) $(B)/tandem-backup
 	$(MAKE) bin/tandem-server VALGRIND=
 	BACKUP_BIN=$(B)/tandem-backup tools/valgrind-run.sh $(UNIT_BIN)
 
-test-unit: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN)
+
+test-unit:
+	$(MAKE) -j$(JOBS) unit-bins
 	@fail=0; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=60 $$t || fail=1; done; exit $$fail
 
 test-unit-san:
@@ -152,13 +158,14 @@ SAN_INTEGRATION := test_basic.py test_protocol.py test_strings.py test_multi.py 
 	test_repl_chain.py test_wait.py test_diskless.py test_tls.py test_backup.py \
 	test_diskless_load.py
 test-integration-san:
-	$(MAKE) SANITIZE=address,undefined build/san/tandem-server build/san/tandem-backup
+	$(MAKE) -j$(JOBS) SANITIZE=address,undefined build/san/tandem-server build/san/tandem-backup
 	cd tests/integration && ASAN_OPTIONS=detect_leaks=0 \
 	  TANDEM_SERVER_BIN=$(CURDIR)/build/san/tandem-server \
 	  TANDEM_BACKUP_BIN=$(CURDIR)/build/san/tandem-backup \
 	  $(PYTEST) $(SAN_INTEGRATION)
 
-test: all
+test:
+	$(MAKE) -j$(JOBS) all
 	tools/check-deps.sh
 	$(MAKE) test-unit
 	$(MAKE) test-unit-san

@@ -73,6 +73,7 @@ struct loop {
     void *after_data;
     long long busy_poll_us; /* spin this long before blocking, 0: never */
     int last_fired;         /* events of the previous wait */
+    int skip_wait;          /* the next wait only polls */
 };
 
 long long loop_now_ms(void)
@@ -392,6 +393,10 @@ int loop_resize(loop *l, int setsize)
 /* Until the nearest timer; -1 (no limit) when there is none to wait for. */
 static int loop_wait_ms(loop *l, int flags)
 {
+    if (l->skip_wait) {
+        l->skip_wait = 0;
+        return 0;
+    }
     if (flags & LOOP_DONT_WAIT)
         return 0;
     if (!(flags & LOOP_TIME_EVENTS) || l->heap_len == 0)
@@ -438,6 +443,8 @@ static int loop_wait(loop *l, int timeout_ms)
 }
 
 void loop_set_busy_poll(loop *l, long long usec) { l->busy_poll_us = usec; }
+
+void loop_skip_next_wait(loop *l) { l->skip_wait = 1; }
 
 /* The before-sleep hook runs before the timeout is computed, so the timers it
  * adds are waited for. Without LOOP_FILE_EVENTS the wait may still end on a

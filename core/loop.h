@@ -70,6 +70,10 @@ void loop_set_after_sleep(loop *l, loop_hook *hook, void *data);
  * before blocking (0, the default, never spins). */
 void loop_set_busy_poll(loop *l, long long usec);
 
+/* The next wait only polls (called from before-sleep when work is left for
+ * the next iteration). */
+void loop_skip_next_wait(loop *l);
+
 /* Wakes a loop blocked in its wait. Async-signal-safe and thread-safe. */
 void loop_wakeup(loop *l);
 

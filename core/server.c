@@ -705,6 +705,7 @@ static void server_before_sleep(loop *l, void *data)
     if (server.shutdown_signal) server_check_shutdown(loop_now_ms(), NULL);
     repl_wait_before_sleep();
     clients_process_unblocked();
+    clients_resume_yielded();
     repl_wait_send_getack();
     output_flush_pending();
     clients_free_closed();

@@ -15,6 +15,8 @@
 
 #define CLIENT_READ_CHUNK (16 * 1024)
 #define CLIENT_BIG_READ (1024 * 1024)
+#define CLIENT_BIG_ARG (32 * 1024) /* arguments read straight into place from this size */
+#define CLIENT_ARG_READ (256 * 1024) /* at most this much of one at a time */
 
 static struct {
     loop *loop;
@@ -24,6 +26,7 @@ static struct {
     list_node all;
     list_node to_close;
     list_node unblocked;
+    list_node yielded;
     unsigned long count;
     unsigned long blocked;
     uint64_t next_id;
@@ -40,6 +43,7 @@ void clients_init(loop *l, client_settings *settings, client_fn *dispatch, clien
     list_init(&clients.all);
     list_init(&clients.to_close);
     list_init(&clients.unblocked);
+    list_init(&clients.yielded);
     clients.next_id = 1;
 }
 
@@ -53,10 +57,7 @@ static void client_read_handler(conn *cn);
 client *client_create(conn *cn)
 {
     client *c = tmalloc(sizeof(*c));
-    memset(c, 0, offsetof(client, buf));
-    c->bufpos = c->sentlen = 0;
-    c->reply_head = c->reply_tail = NULL;
-    c->reply_bytes = 0;
+    memset(c, 0, sizeof(*c));
     c->obuf_soft_since_ms = -1;
     c->id = clients.next_id++;
     c->conn = cn;
@@ -204,9 +205,25 @@ static void client_keep_applied(client *c, size_t *kept, size_t pos)
     *kept = pos;
 }
 
+/* A slice of output was made: the rest of c's input waits for the next
+ * iteration, and nothing more is read from it meanwhile. (A blocked or
+ * yielded client is never on both lists: unblocked_node serves both.) */
+static void client_yield(client *c)
+{
+    c->flags |= CLIENT_YIELDED;
+    if (c->conn) conn_set_read_handler(c->conn, NULL);
+    list_add_tail(&clients.yielded, &c->unblocked_node);
+}
+
+static int client_made_a_slice(const client *c, size_t reply_bytes_before)
+{
+    return c->reply_bytes >= reply_bytes_before + CLIENT_OUTPUT_SLICE &&
+           !(c->flags & CLIENT_PRIMARY);
+}
+
 void client_process_input(client *c)
 {
-    size_t pos = 0, kept = 0;
+    size_t pos = 0, kept = 0, reply_bytes_before = c->reply_bytes;
     while (!(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))) {
         c->parser.unauthenticated = client_auth_required(c);
         int r = resp_parse(&c->parser, c->querybuf, str_len(c->querybuf), &pos);
@@ -222,9 +239,29 @@ void client_process_input(client *c)
         client_keep_applied(c, &kept, pos);
         clients.dispatch(c);
         client_free_args(c);
+        if (client_made_a_slice(c, reply_bytes_before) && pos < str_len(c->querybuf)) {
+            if (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED))) client_yield(c);
+            break;
+        }
     }
     client_keep_applied(c, &kept, pos);
     if (pos) str_consume(c->querybuf, pos);
+}
+
+void clients_resume_yielded(void)
+{
+    /* Those that yield again go to the tail: one slice each per call. */
+    unsigned long n = 0;
+    for (list_node *pos = clients.yielded.next; pos != &clients.yielded; pos = pos->next) n++;
+    while (n-- > 0) {
+        client *c = list_entry(clients.yielded.next, client, unblocked_node);
+        list_del(&c->unblocked_node);
+        c->flags &= ~CLIENT_YIELDED;
+        client_process_input(c);
+        if (!(c->flags & (CLIENT_YIELDED | CLIENT_CLOSE_ASAP)) && c->conn)
+            conn_set_read_handler(c->conn, client_read_handler);
+    }
+    if (!list_empty(&clients.yielded)) loop_skip_next_wait(clients.loop);
 }
 
 void client_block(client *c)
@@ -275,12 +312,30 @@ static int client_sent_tls_hello(const client *c, const char *p, ssize_t n)
     return c->read_bytes == 0 && n > 0 && p[0] == 0x16 && !strcmp(conn_type_name(c->conn), "tcp");
 }
 
+/* Where the next read goes: straight into a big argument being read (no
+ * copy through the query buffer; never for the primary, whose stream is
+ * kept verbatim from the query buffer), or the query buffer's free room. */
+static size_t client_read_target(client *c, char **dst, int *into_arg)
+{
+    *into_arg = 0;
+    if (str_len(c->querybuf) == 0 && !(c->flags & CLIENT_PRIMARY)) {
+        size_t room = resp_parser_bulk_room(&c->parser, CLIENT_BIG_ARG, CLIENT_ARG_READ, dst);
+        *into_arg = room > 0;
+        if (room) return room;
+    }
+    size_t chunk = c->parser.bulk_len > CLIENT_READ_CHUNK ? CLIENT_BIG_READ : CLIENT_READ_CHUNK;
+    c->querybuf = str_make_room(c->querybuf, chunk);
+    *dst = c->querybuf + str_len(c->querybuf);
+    return chunk;
+}
+
 static void client_read_handler(conn *cn)
 {
     client *c = conn_get_private(cn);
-    size_t chunk = c->parser.bulk_len > CLIENT_READ_CHUNK ? CLIENT_BIG_READ : CLIENT_READ_CHUNK;
-    c->querybuf = str_make_room(c->querybuf, chunk);
-    ssize_t n = conn_read(cn, c->querybuf + str_len(c->querybuf), chunk);
+    char *dst;
+    int into_arg;
+    size_t room = client_read_target(c, &dst, &into_arg);
+    ssize_t n = conn_read(cn, dst, room);
     if (n == CONN_AGAIN) return;
     if (n == 0) {
         log_msg(LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
@@ -293,14 +348,17 @@ static void client_read_handler(conn *cn)
         client_close_async(c);
         return;
     }
-    if (client_sent_tls_hello(c, c->querybuf + str_len(c->querybuf), n)) {
+    if (client_sent_tls_hello(c, dst, n)) {
         log_msg(LOG_VERBOSE, "Closing client id=%llu addr=%s: it sent a TLS handshake to a "
                              "plain-text port",
                 (unsigned long long)c->id, c->addr);
         client_close_async(c);
         return;
     }
-    str_incr_len(c->querybuf, n);
+    if (into_arg)
+        resp_parser_bulk_commit(&c->parser, (size_t)n);
+    else
+        str_incr_len(c->querybuf, n);
     c->read_bytes += n;
     c->last_interaction_ms = clients.now_ms;
     clients.stats.net_input_bytes += n;
@@ -325,13 +383,22 @@ static int client_timed_out(client *c, long long now_ms)
     return now_ms - c->last_interaction_ms > timeout * 1000;
 }
 
-static void client_shrink_querybuf(client *c)
+/* Buffers of a client idle this long are given back (Redis frees an idle
+ * client's query buffer after 2 s too). */
+#define CLIENT_IDLE_BUFFERS_MS 2000
+
+/* An empty query buffer is freed when big, or when its client is idle. */
+static void client_shrink_buffers(client *c, long long now_ms)
 {
-    if (str_len(c->querybuf) == 0 && str_alloc_size(c->querybuf) > 4 * CLIENT_READ_CHUNK) {
+    int idle = now_ms - c->last_interaction_ms >= CLIENT_IDLE_BUFFERS_MS;
+    if (str_len(c->querybuf) == 0 &&
+        (str_alloc_size(c->querybuf) > 4 * CLIENT_READ_CHUNK ||
+         (idle && str_alloc_size(c->querybuf) > 64))) {
         str_free(c->querybuf);
         c->querybuf = str_empty();
     }
     c->querybuf_peak = str_len(c->querybuf);
+    if (idle) output_release_idle(c);
 }
 
 void clients_cron(long long now_ms, int hz)
@@ -355,7 +422,7 @@ void clients_cron(long long now_ms, int hz)
             client_close_async(c);
             continue;
         }
-        client_shrink_querybuf(c);
+        client_shrink_buffers(c, now_ms);
         output_check_soft_limit(c, now_ms);
     }
 }
@@ -408,7 +475,7 @@ str client_info_line(str s, client *c)
     for (int i = 0; i < c->argc; i++) argv_mem += str_len(c->argv[i]);
     size_t qbuf_alloc = str_alloc_size(c->querybuf);
     size_t omem = c->reply_bytes;
-    size_t tot = sizeof(client) + qbuf_alloc + omem + argv_mem;
+    size_t tot = sizeof(client) + qbuf_alloc + omem + argv_mem + (c->buf ? CLIENT_REPLY_CHUNK : 0);
     long long now = clients.now_ms;
     return str_cat_fmt(
         s,
@@ -417,7 +484,8 @@ str client_info_line(str s, client *c)
         "obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->conn ? conn_fd(c->conn) : -1,
         c->name ? c->name : "", (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000,
-        flags, c->db, str_len(c->querybuf), str_avail(c->querybuf), argv_mem, CLIENT_REPLY_CHUNK,
+        flags, c->db, str_len(c->querybuf), str_avail(c->querybuf), argv_mem,
+        c->buf ? CLIENT_REPLY_CHUNK : 0,
         c->querybuf_peak, c->bufpos, output_block_count(c), omem, tot, events,
         c->last_cmd ? c->last_cmd : "NULL", c->resp);
 }

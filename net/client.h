@@ -10,7 +10,12 @@
  * later requests stay in its query buffer, unparsed, until whoever blocked it
  * replies and unblocks it; before-sleep then runs them
  * (clients_process_unblocked). A blocked client that goes away is told to
- * the on_free callback like any other, which drops the reason it waited. */
+ * the on_free callback like any other, which drops the reason it waited.
+ *
+ * Fairness: a client whose commands add more than CLIENT_OUTPUT_SLICE bytes
+ * of replies in one go (a pipeline of big GETs, maybe never read) yields: it
+ * stops reading, and its remaining input runs a slice per loop iteration
+ * (clients_resume_yielded), so that everyone else is served in between. */
 #ifndef TANDEM_CLIENT_H
 #define TANDEM_CLIENT_H
 
@@ -31,8 +36,12 @@
 #define CLIENT_HOLD_OUTPUT (1 << 7)       /* replies accumulate, unwritten, until released */
 #define CLIENT_BLOCKED (1 << 8)           /* waits (WAIT): no more of its input runs until
                                              client_unblock() */
+#define CLIENT_YIELDED (1 << 9)           /* its commands made a slice of output in one go:
+                                             the rest of its input waits for the next
+                                             iteration (clients_resume_yielded) */
 
 #define CLIENT_REPLY_CHUNK (16 * 1024)
+#define CLIENT_OUTPUT_SLICE (64 * 1024)
 
 enum client_class { CLIENT_CLASS_NORMAL = 0, CLIENT_CLASS_REPLICA, CLIENT_CLASS_PUBSUB, CLIENT_CLASS_COUNT };
 
@@ -68,7 +77,8 @@ typedef struct client {
     long long woff; /* the replication stream's offset after this client's last write
                        (set by the call path; WAIT waits for replicas to reach it) */
 
-    char buf[CLIENT_REPLY_CHUNK]; /* replies go here first */
+    char *buf; /* replies go here first: CLIENT_REPLY_CHUNK bytes, allocated by the first
+                  reply and released by the cron once the client is idle */
     size_t bufpos, sentlen;       /* bytes in buf; bytes of buf or head block sent */
     reply_block *reply_head, *reply_tail;
     size_t reply_bytes;           /* bytes held in blocks */
@@ -124,6 +134,9 @@ void client_block(client *c);
 void client_unblock(client *c);
 /* Before-sleep: runs the held requests of the clients unblocked since. */
 void clients_process_unblocked(void);
+/* Before-sleep: runs a slice of each yielded client's input; when some are
+ * still left, the next wait of the loop only polls. */
+void clients_resume_yielded(void);
 /* Clients blocked now (INFO blocked_clients). */
 unsigned long clients_blocked_count(void);
 /* Takes bytes that arrived by another way as if read from the connection

@@ -102,7 +102,8 @@ static void output_append(client *c, const void *p, size_t len)
     if (!c->conn) return;
     output_mark_pending(c);
     if (!c->reply_head) {
-        size_t room = sizeof(c->buf) - c->bufpos;
+        if (!c->buf) c->buf = tmalloc(CLIENT_REPLY_CHUNK);
+        size_t room = CLIENT_REPLY_CHUNK - c->bufpos;
         size_t n = room < len ? room : len;
         memcpy(c->buf + c->bufpos, p, n);
         c->bufpos += n;
@@ -264,6 +265,16 @@ void output_forget(client *c)
     c->flags &= ~CLIENT_PENDING_WRITE;
     output_free_blocks(c);
     c->bufpos = c->sentlen = 0;
+    tfree(c->buf);
+    c->buf = NULL;
+}
+
+void output_release_idle(client *c)
+{
+    if (c->buf && !output_has_pending(c)) {
+        tfree(c->buf);
+        c->buf = NULL;
+    }
 }
 
 /* Drops n written bytes from the front of buf and the blocks. */

@@ -51,6 +51,9 @@ void output_hold(client *c, int hold);
 void output_copy_pending(client *dst, const client *src);
 /* Release the client's reply memory and leave the pending list. */
 void output_forget(client *c);
+/* Cron, for a client idle a while: gives back its empty reply buffer (the
+ * next reply allocates it again), so that idle clients cost little. */
+void output_release_idle(client *c);
 size_t output_block_count(const client *c);
 int output_has_pending(const client *c);
 /* Cron: close a client whose soft limit has held too long. */

@@ -176,21 +176,42 @@ static void push_arg(resp_parser *p, str arg)
     p->bulk_len = -1;
 }
 
-/* Adds n arrived bytes to the argument being read. The room asked for
+/* Makes room for n more bytes of the argument being read. The room asked for
  * doubles with what has arrived (so copying stays linear) and stops at the
  * announced length: memory held stays a small multiple of the bytes the
  * client actually sent, whatever length it announced. */
-static void bulk_append(resp_parser *p, const char *data, size_t n)
+static void bulk_reserve(resp_parser *p, size_t n)
 {
     size_t have = str_len(p->bulk);
-    if (str_avail(p->bulk) < n) {
-        size_t want = have + n > 2 * have ? have + n : 2 * have;
-        if (want > (size_t)p->bulk_len) want = (size_t)p->bulk_len;
-        p->bulk = str_make_room(p->bulk, want - have);
-    }
-    memcpy(p->bulk + have, data, n);
+    if (str_avail(p->bulk) >= n) return;
+    size_t want = have + n > 2 * have ? have + n : 2 * have;
+    if (want > (size_t)p->bulk_len) want = (size_t)p->bulk_len;
+    p->bulk = str_make_room(p->bulk, want - have);
+}
+
+void resp_parser_bulk_commit(resp_parser *p, size_t n)
+{
     str_incr_len(p->bulk, (long long)n);
     p->pending += n;
+}
+
+/* Adds n arrived bytes to the argument being read. */
+static void bulk_append(resp_parser *p, const char *data, size_t n)
+{
+    bulk_reserve(p, n);
+    memcpy(p->bulk + str_len(p->bulk), data, n);
+    resp_parser_bulk_commit(p, n);
+}
+
+size_t resp_parser_bulk_room(resp_parser *p, size_t min_big, size_t max, char **dst)
+{
+    if (!p->bulk || p->bulk_len < 0 || (size_t)p->bulk_len < min_big) return 0;
+    size_t missing = (size_t)p->bulk_len - str_len(p->bulk);
+    size_t n = missing < max ? missing : max;
+    if (n == 0) return 0;
+    bulk_reserve(p, n);
+    *dst = p->bulk + str_len(p->bulk);
+    return n;
 }
 
 /* Reads the data of the current element and the 2 bytes after it (skipped

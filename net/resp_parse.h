@@ -55,6 +55,15 @@ int resp_parse(resp_parser *p, const char *buf, size_t len, size_t *pos);
  * array with tfree) and readies the parser for the next command. */
 str *resp_parser_take(resp_parser *p, int *argc);
 
+/* Reading a big argument straight into it, with no copy through the query
+ * buffer: when the argument being read was announced at min_big bytes or
+ * more and still misses data, makes room for up to max of its bytes, sets
+ * *dst there and returns how many may be written (0 otherwise). The room
+ * grows with what has arrived, never straight to the announced length.
+ * resp_parser_bulk_commit() then counts the n bytes that were written. */
+size_t resp_parser_bulk_room(resp_parser *p, size_t min_big, size_t max, char **dst);
+void resp_parser_bulk_commit(resp_parser *p, size_t n);
+
 /* Bytes held in partially built arguments (for the query-buffer limit). */
 size_t resp_parser_pending_bytes(const resp_parser *p);
 

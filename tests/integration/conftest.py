@@ -258,8 +258,15 @@ def exchange(port, payload, timeout=5.0):
 
 
 def session(srv, commands, timeout=30.0):
-    """Runs commands (tuples of arguments) in order on one fresh connection;
-    returns the replies (errors as RespError values, not raised)."""
+    """Runs commands (tuples of arguments) in order on one fresh connection,
+    authenticated first when srv.password is set; returns the replies (errors
+    as RespError values, not raised)."""
+    if srv.password is not None:
+        return session_unauthenticated(srv, [("AUTH", srv.password)] + list(commands), timeout)[1:]
+    return session_unauthenticated(srv, commands, timeout)
+
+
+def session_unauthenticated(srv, commands, timeout=30.0):
     with raw_connect(srv.port) as s:
         s.sendall(b"".join(encode_command(*c) for c in commands))
         reader = RespReader(s, timeout)
@@ -268,7 +275,7 @@ def session(srv, commands, timeout=30.0):
 
 def info_text(srv, *sections):
     """The INFO reply as text, read on a raw connection."""
-    return exchange(srv.port, encode_command("INFO", *sections)).decode()
+    return one(srv, "INFO", *sections).decode()
 
 
 def info_fields(srv, *sections):
@@ -353,6 +360,7 @@ class ServerProcess:
         self.stderr_path = self.dir / f"{self.name}.stderr"
         self.config_path = None
         self.unixsocket = None
+        self.password = None  # set by a test that sets requirepass: helpers AUTH first
         self._clients = []
 
     @property

@@ -5,9 +5,10 @@ which holds the link in a chosen state on purpose:
 
 - resync states: the pair is synced, then the link is cut while the proxy
   takes no new connection (the replica waits in CONNECTING) or holds the
-  replica's next PING, REPLCONF listening-port, REPLCONF ip-address (with
-  replica-announce-ip), REPLCONF capa or PSYNC (it waits in
-  RECEIVE_PING_REPLY ... RECEIVE_PSYNC_REPLY), or the link stays CONNECTED;
+  replica's next PING, AUTH (with requirepass and masterauth), REPLCONF
+  listening-port, REPLCONF ip-address (with replica-announce-ip), REPLCONF
+  capa or PSYNC (it waits in RECEIVE_PING_REPLY ... RECEIVE_PSYNC_REPLY), or
+  the link stays CONNECTED;
 - first-sync states: an empty replica's first sync waits in the primary's
   WAIT_BGSAVE (a slow BGSAVE, rdb-key-save-delay) or in TRANSFER, its
   payload held so that the primary stays in SEND_BULK.
@@ -39,10 +40,12 @@ TIMEOUT_S = 2
 COMMON = ["--enable-debug-command", "yes", "--save", "", "--repl-timeout", str(TIMEOUT_S)]
 PRIMARY = COMMON + ["--repl-backlog-size", "64mb", "--repl-diskless-sync", "no"]
 WAIT = 60
+PASSWORD = "fault-matrix-secret"
 
 RESYNC_STATES = {
     "CONNECTING": "blackhole",
     "RECEIVE_PING_REPLY": (UP, b"PING"),
+    "RECEIVE_AUTH_REPLY": (UP, b"AUTH"),
     "RECEIVE_PORT_REPLY": (UP, b"listening-port"),
     "RECEIVE_IP_REPLY": (UP, b"ip-address"),
     "RECEIVE_CAPA_REPLY": (UP, b"capa"),
@@ -57,9 +60,9 @@ class WriteLoad(threading.Thread):
     """Random writes in pipelined batches until stop(); the primary may not
     go away meanwhile."""
 
-    def __init__(self, port, seed):
+    def __init__(self, port, seed, password=None):
         super().__init__(daemon=True)
-        self.port, self.seed = port, seed
+        self.port, self.seed, self.password = port, seed, password
         self.done = threading.Event()
         self.error = None
         self.batches = 0
@@ -69,6 +72,9 @@ class WriteLoad(threading.Thread):
         try:
             with raw_connect(self.port, timeout=30) as s:
                 reader = RespReader(s, 30)
+                if self.password is not None:
+                    s.sendall(encode_command("AUTH", self.password))
+                    assert reader.read() == "OK"
                 while not self.done.is_set():
                     # No FLUSHALL: the random load's rare FLUSHALL would
                     # make the datasets trivially equal.
@@ -92,10 +98,14 @@ class WriteLoad(threading.Thread):
 
 
 class Pair:
-    def __init__(self, make_tandem, primary_args=(), replica_args=()):
+    def __init__(self, make_tandem, primary_args=(), replica_args=(), password=None):
         self.primary_args = PRIMARY + list(primary_args)
         self.replica_args = COMMON + list(replica_args)
+        if password is not None:
+            self.primary_args += ["--requirepass", password]
+            self.replica_args += ["--masterauth", password]
         self.primary = make_tandem(self.primary_args)
+        self.primary.password = password
         self.proxy = FaultProxy(self.primary.port)
         self.replica = make_tandem(self.replica_args)
         self.load = None
@@ -123,7 +133,7 @@ class Pair:
         wait_in_sync(self.primary, self.replica, WAIT, self.describe)
 
     def start_load(self, seed):
-        self.load = WriteLoad(self.primary.port, seed)
+        self.load = WriteLoad(self.primary.port, seed, self.primary.password)
         self.load.start()
 
     def stop_load(self):
@@ -195,8 +205,8 @@ def finish(pair):
 def pair(make_tandem):
     made = []
 
-    def make(*primary_args, replica_args=()):
-        p = Pair(make_tandem, primary_args, replica_args)
+    def make(*primary_args, replica_args=(), password=None):
+        p = Pair(make_tandem, primary_args, replica_args, password)
         made.append(p)
         return p
     yield make
@@ -207,9 +217,11 @@ def pair(make_tandem):
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("state", list(RESYNC_STATES))
 def test_fault_while_resyncing(pair, state, fault):
-    # REPLCONF ip-address is sent only with replica-announce-ip set.
+    # REPLCONF ip-address is sent only with replica-announce-ip set, AUTH
+    # only with masterauth.
     p = pair(replica_args=["--replica-announce-ip", "127.0.0.1"]
-             if state == "RECEIVE_IP_REPLY" else [])
+             if state == "RECEIVE_IP_REPLY" else [],
+             password=PASSWORD if state == "RECEIVE_AUTH_REPLY" else None)
     p.start_load(seed=1)
     p.follow()
     p.wait_synced()

@@ -12,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "net/client.h"
 #include "net/output.h"
 #include "tests/unit/fake/check_suite.h"
 #include "tests/unit/fake/fake_conn.h"
+
+#define LIT(s) s, sizeof(s) - 1
 
 #define TEST_OUTPUT_KB 1024
 #define TEST_OUTPUT_MB (1024 * 1024)
@@ -359,6 +362,28 @@ START_TEST(test_output_split_request)
 }
 END_TEST
 
+/* The reply buffer is allocated by the first reply and given back by
+ * output_release_idle only once everything in it was written. */
+START_TEST(test_output_buffer_lazy_and_released_when_idle)
+{
+    client *c = test_output_client();
+    ck_assert_ptr_null(c->buf);
+    test_output_send(c, "echo", "hello");
+    ck_assert_ptr_nonnull(c->buf);
+    output_release_idle(c); /* not written yet: kept */
+    ck_assert_ptr_nonnull(c->buf);
+    output_flush_pending();
+    test_output_assert_written(c->conn, LIT("$5\r\nhello\r\n"));
+    size_t before = alloc_used_memory();
+    output_release_idle(c);
+    ck_assert_ptr_null(c->buf);
+    ck_assert_uint_ge(before - alloc_used_memory(), CLIENT_REPLY_CHUNK);
+    test_output_send(c, "echo", "again");
+    output_flush_pending();
+    test_output_assert_written(c->conn, LIT("$5\r\nhello\r\n$5\r\nagain\r\n"));
+}
+END_TEST
+
 START_TEST(test_output_big_reply_in_blocks)
 {
     client *c = test_output_client();
@@ -377,7 +402,10 @@ START_TEST(test_output_big_reply_in_blocks)
 }
 END_TEST
 
-/* More blocks than one writev takes: the writes loop until all is out. */
+/* More blocks than one writev takes: the writes loop until all is out. The
+ * replies are more than a slice (CLIENT_OUTPUT_SLICE): the client yields,
+ * reads nothing more meanwhile, and before-sleep runs the rest of its input,
+ * a slice at a time. */
 START_TEST(test_output_many_blocks_in_order)
 {
     enum { N = 40, SIZE = 10000 };
@@ -389,7 +417,18 @@ START_TEST(test_output_many_blocks_in_order)
     }
     test_output_feed_str(c, req);
     fake_conn_fire(c->conn, LOOP_READABLE);
+    ck_assert_int_lt(test_output_dispatched, N);
+    ck_assert_int_ge(test_output_dispatched, CLIENT_OUTPUT_SLICE / SIZE);
+    ck_assert(c->flags & CLIENT_YIELDED);
+    ck_assert(!conn_has_read_handler(c->conn));
+    while (c->flags & CLIENT_YIELDED) { /* each call runs one slice */
+        int before = test_output_dispatched;
+        clients_resume_yielded();
+        ck_assert_int_gt(test_output_dispatched, before);
+        ck_assert_int_le(test_output_dispatched - before, CLIENT_OUTPUT_SLICE / SIZE + 1);
+    }
     ck_assert_int_eq(test_output_dispatched, N);
+    ck_assert(conn_has_read_handler(c->conn));
     ck_assert_uint_gt(output_block_count(c), 16);
     output_flush_pending();
     test_output_assert_written_str(c->conn, want);
@@ -740,6 +779,7 @@ static Suite *test_output_suite(void)
     tcase_add_test(replies, test_output_pipelined_in_order);
     tcase_add_test(replies, test_output_split_request);
     tcase_add_test(replies, test_output_big_reply_in_blocks);
+    tcase_add_test(replies, test_output_buffer_lazy_and_released_when_idle);
     tcase_add_test(replies, test_output_many_blocks_in_order);
     tcase_add_test(replies, test_output_partial_write_handler);
     TCase *closing = suite_new_tcase(s, "closing", test_output_setup, test_output_teardown, 30);

@@ -565,6 +565,63 @@ START_TEST(test_huge_declared_bulk)
 }
 END_TEST
 
+/* A big argument read straight into place (the client's read path):
+ * bulk_room offers room only inside a big argument's data, never more than
+ * asked or than what is missing, the room grows with what arrived, and the
+ * trailing CRLF and the next command still come through resp_parse. */
+START_TEST(test_big_arg_read_in_place)
+{
+    size_t before = alloc_used_memory();
+    resp_parser p;
+    resp_parser_init(&p, &limits);
+    char *dst;
+    ck_assert_uint_eq(resp_parser_bulk_room(&p, 1024, 4096, &dst), 0); /* between commands */
+    static const char small[] = "*2\r\n$3\r\nGET\r\n$100\r\nab";
+    ck_assert_uint_eq(parse_once(&p, small, RESP_PARSE_AGAIN), sizeof(small) - 1);
+    ck_assert_uint_eq(resp_parser_bulk_room(&p, 1024, 4096, &dst), 0); /* not big */
+    resp_parser_free(&p);
+
+    size_t n = 3 * MB + 5;
+    str head = str_cat_fmt(str_empty(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%zu\r\nxy", n);
+    ck_assert_uint_eq(parse_once(&p, head, RESP_PARSE_AGAIN), str_len(head));
+    size_t have = 2;
+    while (have < n) {
+        size_t room = resp_parser_bulk_room(&p, 1024, 65536, &dst);
+        ck_assert_uint_eq(room, n - have < 65536 ? n - have : 65536);
+        for (size_t i = 0; i < room; i++)
+            dst[i] = (char)((have + i) * 7 % 251);
+        resp_parser_bulk_commit(&p, room);
+        have += room;
+        ck_assert_uint_eq(resp_parser_pending_bytes(&p), 4 + have);
+        ck_assert_uint_lt(alloc_used_memory() - before, 2 * have + 2 * MB);
+    }
+    ck_assert_uint_eq(resp_parser_bulk_room(&p, 1024, 65536, &dst), 0); /* data complete */
+    static const char rest[] = "\r\n*1\r\n$4\r\nPING\r\n";
+    size_t pos = 0;
+    ck_assert_int_eq(resp_parse(&p, rest, sizeof(rest) - 1, &pos), RESP_PARSE_OK);
+    int argc;
+    str *argv = resp_parser_take(&p, &argc);
+    ck_assert_int_eq(argc, 3);
+    ck_assert_uint_eq(str_len(argv[2]), n);
+    ck_assert_int_eq(argv[2][0], 'x');
+    ck_assert_int_eq(argv[2][1], 'y');
+    char *want = tmalloc(n);
+    for (size_t i = 2; i < n; i++)
+        want[i] = (char)(i * 7 % 251);
+    ck_assert(memcmp(argv[2] + 2, want + 2, n - 2) == 0);
+    tfree(want);
+    resp_free_args(argv, argc);
+    ck_assert_int_eq(resp_parse(&p, rest, sizeof(rest) - 1, &pos), RESP_PARSE_OK);
+    argv = resp_parser_take(&p, &argc);
+    ck_assert_int_eq(argc, 1);
+    resp_free_args(argv, argc);
+    ck_assert_uint_eq(pos, sizeof(rest) - 1);
+    str_free(head);
+    resp_parser_free(&p);
+    ck_assert_uint_eq(alloc_used_memory(), before);
+}
+END_TEST
+
 /* Whatever the parser holds mid-command, resp_parser_free releases it. */
 START_TEST(test_free_partial)
 {
@@ -663,6 +720,7 @@ static Suite *parse_suite(void)
     tcase_add_test(tc, test_incomplete_lines_not_consumed);
     tcase_add_test(tc, test_pending_and_idle);
     tcase_add_test(tc, test_huge_declared_bulk);
+    tcase_add_test(tc, test_big_arg_read_in_place);
     tcase_add_test(tc, test_free_partial);
 
     tc = suite_new_tcase(s, "split_args", NULL, NULL, 0);

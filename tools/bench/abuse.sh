@@ -4,8 +4,9 @@
 # both with maxclients 10100, client-output-buffer-limit normal 32mb 0 0 and
 # client-query-buffer-limit 64mb).
 #
-# Rows, each 3000 sequential SET round trips of a bystander (p50 and p99 in
-# microseconds, and the server's used_memory at the end):
+# Rows, each SAMPLES (default 20000) sequential SET round trips of a
+# bystander (p50 and p99 in microseconds, and the server's used_memory at the
+# end):
 #   quiet        nothing else;
 #   idle-10k     10,000 idle connections open;
 #   slow-bulk    plus a client that declared a 1 GB bulk and sends 1 MB every
@@ -14,7 +15,7 @@
 #                reading its replies (dropped at the output limit, then again).
 # A measurement, never a pass/fail test.
 #
-# Usage: tools/bench/abuse.sh
+# Usage: [SAMPLES=n] tools/bench/abuse.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
@@ -25,13 +26,13 @@ results="$work/results"
 for impl in tandem redis; do
   start_one "$impl" --maxclients 10100 --client-output-buffer-limit "normal 32mb 0 0" \
     --client-query-buffer-limit 64mb --proto-max-bulk-len 2gb
-  /usr/bin/python3 - "$sport" "$impl" >>"$results" <<'PY'
+  /usr/bin/python3 - "$sport" "$impl" "${SAMPLES:-20000}" >>"$results" <<'PY'
 import socket
 import sys
 import threading
 import time
 
-port, impl = int(sys.argv[1]), sys.argv[2]
+port, impl, samples = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 
 def connect():
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
@@ -48,7 +49,7 @@ def info_memory(s):
 def bystander(row, s):
     lat = []
     req = b"*3\r\n$3\r\nSET\r\n$2\r\nby\r\n$1\r\n1\r\n"
-    for _ in range(3000):
+    for _ in range(samples):
         t = time.perf_counter()
         s.sendall(req)
         assert s.recv(16) == b"+OK\r\n"
