@@ -6,7 +6,10 @@
  * does. Both must yield the same commands and the same error (a request may
  * be split at any byte), and the bytes the parser holds must never exceed
  * the bytes received. Options: bit 0 unauthenticated limits, bit 1 a small
- * proto-max-bulk-len, bit 2 a small multibulk limit. */
+ * proto-max-bulk-len, bit 2 a small multibulk limit, bit 3 the client's
+ * direct path: while an argument of 4 bytes or more misses data and the
+ * query buffer is empty, the chunk goes straight into the argument
+ * (resp_parser_bulk_room and _commit), its rest into the query buffer. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +61,8 @@ static str parse_whole(const resp_limits *lim, int unauth, const uint8_t *data, 
     return log;
 }
 
-static str parse_split(const resp_limits *lim, int unauth, fuzz_split *f, const uint8_t *data,
-                       size_t size)
+static str parse_split(const resp_limits *lim, int unauth, int direct, fuzz_split *f,
+                       const uint8_t *data, size_t size)
 {
     resp_parser p;
     resp_parser_init(&p, lim);
@@ -68,6 +71,15 @@ static str parse_split(const resp_limits *lim, int unauth, fuzz_split *f, const 
     size_t fed = 0;
     while (fed < size) {
         size_t n = fuzz_split_next(f, size - fed);
+        char *dst;
+        size_t room = direct && str_len(qb) == 0 ? resp_parser_bulk_room(&p, 4, n, &dst) : 0;
+        if (room > n) abort();
+        if (room) {
+            memcpy(dst, data + fed, room);
+            resp_parser_bulk_commit(&p, room);
+            fed += room;
+            n -= room;
+        }
         qb = str_cat_len(qb, data + fed, n);
         fed += n;
         size_t pos = 0;
@@ -94,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     int unauth = opts & 1;
     str whole = parse_whole(&lim, unauth, data, size);
-    str split = parse_split(&lim, unauth, &f, data, size);
+    str split = parse_split(&lim, unauth, opts & 8, &f, data, size);
     if (str_len(whole) != str_len(split) || memcmp(whole, split, str_len(whole)) != 0) abort();
     str_free(whole);
     str_free(split);

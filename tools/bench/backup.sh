@@ -2,7 +2,7 @@
 # backup.sh: the time tandem-backup takes to pull a snapshot (transfer,
 # fsync and its full verification pass included) against `redis-cli --rdb`
 # from the same source in the same run, and the raw loopback throughput of
-# this machine for scale. Sources: tandem, then Debian's redis-server with
+# this machine for scale. Sources: tandem, then Debian's redis-server, both with
 # diskless sync and no delay, each filled by DEBUG POPULATE <keys> key
 # <size> with --rdbcompression no (so the RDB is about keys * (size + 15)
 # bytes: 10M x 100 B is ~1.1 GB); there the server's own snapshot (a fork
@@ -16,7 +16,8 @@
 # can get through 127.0.0.1). A measurement, never a pass/fail test.
 #
 # Usage: tools/bench/backup.sh [rounds] [keys]  (ROUNDS default 3, KEYS default
-# 10000000; SIZE default 100)
+# 10000000; SIZE default 100: SIZE=100000 with 10000 keys is the same 1 GB
+# in big values, where the transfer rather than the serialization counts)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -140,8 +141,10 @@ measure() {
 }
 
 for src in tandem redis; do
-  args=(--enable-debug-command yes --rdbcompression no)
-  [ "$src" = redis ] && args+=(--repl-diskless-sync yes --repl-diskless-sync-delay 0)
+  # Both stream the snapshot at once: diskless, with no wait for more replicas
+  # (the default repl-diskless-sync-delay of 5 s would be most of a pull).
+  args=(--enable-debug-command yes --rdbcompression no --repl-diskless-sync yes
+    --repl-diskless-sync-delay 0)
   start_one "$src" "${args[@]}"
   redis-cli -p "$sport" debug populate "$keys" key "$size" >/dev/null
   measure "$src"
