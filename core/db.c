@@ -238,11 +238,16 @@ void db_expand(int id, unsigned long keys, unsigned long expires)
     if (expires) dict_expand(ks.dbs[id].expires, expires);
 }
 
-void db_add(int id, kv *o)
+int db_try_add(int id, kv *o)
 {
     o->has_expire = 0;
     o->lru = ks.lru_clock;
-    if (dict_add(ks.dbs[id].keys, &o->node) != 0) panic("db_add: key exists");
+    return dict_add(ks.dbs[id].keys, &o->node);
+}
+
+void db_add(int id, kv *o)
+{
+    if (db_try_add(id, o) != 0) panic("db_add: key exists");
 }
 
 /* Moves o's expiry entry to point at new_o. */

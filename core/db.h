@@ -64,6 +64,9 @@ kv *db_find(int id, const char *key, size_t len);
 void db_expand(int id, unsigned long keys, unsigned long expires);
 /* Adds o, whose key must be absent. */
 void db_add(int id, kv *o);
+/* Adds o unless its key is present: 0, or -1 (o not added) with one
+ * lookup (the loader's duplicate check). */
+int db_try_add(int id, kv *o);
 /* Stores o under its key, replacing and freeing any value there. The old
  * expiry is kept with keep_ttl (SET KEEPTTL, APPEND...), else dropped. */
 void db_set(int id, kv *o, int keep_ttl);

@@ -29,8 +29,11 @@
 #define LOAD_MAX_KEYLEN 0x7fffffffULL
 /* Bytes of a key quoted in an error message. */
 #define LOAD_QUOTED_KEY 40
-/* Largest RESIZEDB hint followed when the stream's size is unknown. */
+/* Largest RESIZEDB hint followed up front when the stream's size is
+ * unknown; past it the tables grow toward the hint LOAD_HINT_GROWTH times
+ * the keys that really arrived at a time. */
 #define LOAD_UNSIZED_HINT_MAX (1ULL << 16)
+#define LOAD_HINT_GROWTH 16
 
 typedef unsigned long long ull;
 
@@ -45,6 +48,9 @@ typedef struct load_ctx {
     long long idle_s; /* LRU idle seconds of the next key, -1 none */
     uint64_t next_progress;
     str key, val; /* reused from pair to pair: no allocation per key */
+    /* The current database's RESIZEDB hint, and the keys its tables were
+     * sized for so far (0, 0 when it gave none). */
+    uint64_t hint_keys, hint_expires, sized_for;
 } load_ctx;
 
 /* ------------------------------------------------------------ header */
@@ -143,7 +149,15 @@ static int load_selectdb(load_ctx *c, uint64_t at)
         return -1;
     }
     c->db = id;
+    c->hint_keys = c->hint_expires = c->sized_for = 0;
     return 0;
+}
+
+static void load_size_tables(load_ctx *c, uint64_t keys)
+{
+    c->sized_for = keys;
+    uint64_t expires = c->hint_expires < keys ? c->hint_expires : keys;
+    db_expand((int)c->db, (unsigned long)keys, (unsigned long)expires);
 }
 
 static int load_resizedb(load_ctx *c)
@@ -154,14 +168,29 @@ static int load_resizedb(load_ctx *c)
     /* Size the tables once rather than rehash all the way up. The counts
      * are hints: a key record takes at least 3 bytes, so more keys than
      * that allows is not trusted. When the stream's size is unknown (a
-     * pipe), a few bytes must not buy a large table: the hint is trusted up
-     * to LOAD_UNSIZED_HINT_MAX keys, and the tables grow past that with the
-     * keys that really arrive. */
+     * pipe, a primary's connection), a few bytes must not buy a large
+     * table: the hint is trusted up to LOAD_UNSIZED_HINT_MAX keys at first,
+     * and further as keys really arrive (load_grow_toward_hint). */
     uint64_t left = rdb_stream_remaining(c->s);
-    uint64_t cap = left == UINT64_MAX ? LOAD_UNSIZED_HINT_MAX : left / 3;
-    if (c->opts->store && size <= cap && expires <= size)
-        db_expand((int)c->db, (unsigned long)size, (unsigned long)expires);
+    int unsized = left == UINT64_MAX;
+    uint64_t cap = unsized ? LOAD_UNSIZED_HINT_MAX : left / 3;
+    if (!c->opts->store || expires > size || (!unsized && size > cap)) return 0;
+    c->hint_keys = size;
+    c->hint_expires = expires;
+    load_size_tables(c, size < cap ? size : cap);
     return 0;
+}
+
+/* The tables of a database whose hint was only partly trusted are full:
+ * they grow toward the hint, to at most LOAD_HINT_GROWTH times the keys
+ * there are (rehashing a sixteenth of the keys, not all of them at every doubling). */
+static void load_grow_toward_hint(load_ctx *c, int db)
+{
+    if (c->hint_keys <= c->sized_for) return;
+    uint64_t have = db_size(db);
+    if (have < c->sized_for) return;
+    uint64_t next = have * LOAD_HINT_GROWTH;
+    load_size_tables(c, next < c->hint_keys ? next : c->hint_keys);
 }
 
 static int load_idle(load_ctx *c)
@@ -206,7 +235,7 @@ static int load_store(load_ctx *c, kv *o, uint64_t at)
         return -1;
     }
     int db = (int)c->db;
-    if (db_find(db, kv_key(o), kv_keylen(o))) {
+    if (db_try_add(db, o) != 0) {
         char quoted[4 * LOAD_QUOTED_KEY + 1];
         load_quote(quoted, sizeof(quoted), kv_key(o), kv_keylen(o));
         rdb_stream_fail(c->s, "RDB has duplicated key '%s' in DB %d at offset %llu", quoted, db,
@@ -214,7 +243,7 @@ static int load_store(load_ctx *c, kv *o, uint64_t at)
         kv_free(o);
         return -1;
     }
-    db_add(db, o);
+    load_grow_toward_hint(c, db);
     if (c->expire != -1) db_set_expire(db, o, c->expire);
     if (c->idle_s >= 0) {
         /* The access clock counts seconds mod 2^24, as Redis's LRU clock. */

@@ -165,7 +165,9 @@ def test_swapdb_serves_the_old_data_during_a_slow_load(make_tandem):
     primary = make_tandem(DEBUG + sync_args("yes") + ["--rdbcompression", "no"])
     assert one(primary, "DEBUG", "POPULATE", 30000, "key", 300) == "OK"
     assert one(primary, "SET", "k", "new") == "OK"
-    replica = make_tandem(DEBUG + ["--repl-diskless-load", "swapdb", "--key-load-delay", "100"])
+    # 30,000 keys at 200 us: a 6 s load, so that the checks below run well
+    # inside it even on a loaded machine.
+    replica = make_tandem(DEBUG + ["--repl-diskless-load", "swapdb", "--key-load-delay", "200"])
     assert one(replica, "SET", "k", "old") == "OK"
     old = digest(replica)
     assert one(replica, "REPLICAOF", "127.0.0.1", primary.port) == "OK"
