@@ -1036,6 +1036,36 @@ START_TEST(test_resizedb_hint_bounded_by_the_input)
 }
 END_TEST
 
+/* From a stream of unknown size, a RESIZEDB hint far above the keys that
+ * come is followed only as they arrive: the tables stay within 16 times the
+ * keys really loaded (about 8 MB here), never the 128 MB the hint asks. */
+START_TEST(test_unsized_resizedb_hint_grows_with_the_keys)
+{
+    enum { KEYS = 100000 };
+    str f = file_start(10);
+    f = ADD(f, "\xfe\x00\xfb\x80\x00\xff\xff\xff\x00");
+    for (int i = 0; i < KEYS; i++) {
+        char pair[16];
+        int n = snprintf(pair, sizeof(pair), "%c%ck%06d%cv", 0, 7, i, 1);
+        f = str_cat_len(f, pair, (size_t)n);
+    }
+    f = file_end(f);
+    long long before = (long long)alloc_used_memory();
+    rdb_stream s;
+    rdb_stream_mem_reader(&s, f, str_len(f));
+    s.limit = UINT64_MAX; /* its size unknown, as from a connection */
+    rdb_load_info info;
+    str err = NULL;
+    ck_assert_int_eq(rdb_load_stream(&s, &load_opts, &info, &err), 0);
+    rdb_stream_close(&s);
+    ck_assert_int_eq(db_size(0), KEYS);
+    ck_assert_ptr_nonnull(db_find(0, "k099999", 7));
+    ck_assert_int_lt((long long)alloc_used_memory() - before, 32 << 20);
+    db_flush(-1, 0);
+    str_free(f);
+}
+END_TEST
+
 static Suite *rdb_codec_suite(void)
 {
     Suite *s = suite_create("rdb_codec");
@@ -1065,6 +1095,7 @@ static Suite *rdb_codec_suite(void)
     tcase_add_test(tc, test_checksum_handling);
     tcase_add_test(tc, test_old_versions_and_opcodes);
     tcase_add_test(tc, test_resizedb_hint_bounded_by_the_input);
+    tcase_add_test(tc, test_unsized_resizedb_hint_grows_with_the_keys);
     return s;
 }
 
