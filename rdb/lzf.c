@@ -129,11 +129,16 @@ static size_t lzf_walk(const unsigned char *in, size_t in_len, unsigned char *ou
         if (distance > op || out_len - op < len) return 0;
         if (out) {
             unsigned char *dst = out + op, *src = dst - distance;
-            if (distance >= len)
+            if (distance >= len) {
                 memcpy(dst, src, len);
-            else
-                for (size_t i = 0; i < len; i++)
-                    dst[i] = src[i]; /* repeats a pattern */
+            } else if (distance == 1) {
+                memset(dst, *src, len); /* a run of one byte */
+            } else {
+                /* A repeated pattern: copies of distance bytes never overlap
+                 * what they read. */
+                for (size_t done = 0; done < len; done += distance)
+                    memcpy(dst + done, src + done, len - done < distance ? len - done : distance);
+            }
         }
         op += len;
     }
