@@ -73,6 +73,34 @@ int rdb_stream_flush(rdb_stream *s, int sync)
     return 0;
 }
 
+int rdb_stream_op_refuse_write(rdb_stream *s, const void *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    rdb_stream_fail(s, "Write to a read-only stream");
+    return -1;
+}
+
+int rdb_stream_op_refuse_read(rdb_stream *s, void *buf, size_t len)
+{
+    (void)buf;
+    (void)len;
+    rdb_stream_fail(s, "Read from a write-only stream");
+    return -1;
+}
+
+int rdb_stream_op_flush_nothing(rdb_stream *s, int sync)
+{
+    (void)s;
+    (void)sync;
+    return 0;
+}
+
+void rdb_stream_op_close_nothing(rdb_stream *s)
+{
+    (void)s;
+}
+
 /* What a closed stream does: fail. */
 static int stream_closed(rdb_stream *s)
 {
@@ -100,16 +128,11 @@ static int stream_closed_flush(rdb_stream *s, int sync)
     return stream_closed(s);
 }
 
-static void stream_closed_close(rdb_stream *s)
-{
-    (void)s;
-}
-
 static const rdb_stream_ops stream_closed_ops = {
     stream_closed_read,
     stream_closed_write,
     stream_closed_flush,
-    stream_closed_close,
+    rdb_stream_op_close_nothing,
 };
 
 void rdb_stream_close(rdb_stream *s)
@@ -138,14 +161,6 @@ static int mem_read(rdb_stream *s, void *buf, size_t len)
     return 0;
 }
 
-static int mem_read_only(rdb_stream *s, const void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    rdb_stream_fail(s, "Write to a read-only stream");
-    return -1;
-}
-
 static int mem_write(rdb_stream *s, const void *buf, size_t len)
 {
     if (!s->u.mem_out) {
@@ -156,34 +171,17 @@ static int mem_write(rdb_stream *s, const void *buf, size_t len)
     return 0;
 }
 
-static int mem_write_only(rdb_stream *s, void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    rdb_stream_fail(s, "Read from a write-only stream");
-    return -1;
-}
-
-static int mem_flush(rdb_stream *s, int sync)
-{
-    (void)s;
-    (void)sync;
-    return 0;
-}
-
-static void mem_in_close(rdb_stream *s)
-{
-    (void)s;
-}
-
 static void mem_out_close(rdb_stream *s)
 {
     str_free(s->u.mem_out);
     s->u.mem_out = NULL;
 }
 
-static const rdb_stream_ops mem_reader_ops = {mem_read, mem_read_only, mem_flush, mem_in_close};
-static const rdb_stream_ops mem_writer_ops = {mem_write_only, mem_write, mem_flush, mem_out_close};
+static const rdb_stream_ops mem_reader_ops = {mem_read, rdb_stream_op_refuse_write,
+                                              rdb_stream_op_flush_nothing,
+                                              rdb_stream_op_close_nothing};
+static const rdb_stream_ops mem_writer_ops = {rdb_stream_op_refuse_read, mem_write,
+                                              rdb_stream_op_flush_nothing, mem_out_close};
 
 void rdb_stream_mem_reader(rdb_stream *s, const void *buf, size_t len)
 {

@@ -61,6 +61,13 @@ uint64_t rdb_stream_remaining(const rdb_stream *s);
 void rdb_stream_fail(rdb_stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void rdb_stream_crc_start(rdb_stream *s); /* crc = 0, crc_on = 1 */
 
+/* Ready-made operations for backends: a reader's write and a writer's read
+ * fail with the stream's error; a flush or a close with nothing to do. */
+int rdb_stream_op_refuse_write(rdb_stream *s, const void *buf, size_t len);
+int rdb_stream_op_refuse_read(rdb_stream *s, void *buf, size_t len);
+int rdb_stream_op_flush_nothing(rdb_stream *s, int sync);
+void rdb_stream_op_close_nothing(rdb_stream *s);
+
 void rdb_stream_mem_reader(rdb_stream *s, const void *buf, size_t len);
 void rdb_stream_mem_writer(rdb_stream *s);
 /* The bytes written to a memory writer; the stream gives them up. */

@@ -114,21 +114,6 @@ static int conn_stream_read(rdb_stream *s, void *buf, size_t len)
     return 0;
 }
 
-static int conn_stream_write(rdb_stream *s, const void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    rdb_stream_fail(s, "Write to a read-only stream");
-    return -1;
-}
-
-static int conn_stream_flush(rdb_stream *s, int sync)
-{
-    (void)s;
-    (void)sync;
-    return 0;
-}
-
 static void conn_stream_close(rdb_stream *s)
 {
     struct rdb_conn_source *src = s->u.conn;
@@ -140,8 +125,8 @@ static void conn_stream_close(rdb_stream *s)
     s->u.conn = NULL;
 }
 
-static const rdb_stream_ops conn_stream_ops = {conn_stream_read, conn_stream_write,
-                                               conn_stream_flush, conn_stream_close};
+static const rdb_stream_ops conn_stream_ops = {conn_stream_read, rdb_stream_op_refuse_write,
+                                               rdb_stream_op_flush_nothing, conn_stream_close};
 
 void rdb_stream_conn_reader(rdb_stream *s, conn *c, const rdb_conn_opts *opts)
 {

@@ -65,21 +65,6 @@ static int file_read(rdb_stream *s, void *buf, size_t len)
     return 0;
 }
 
-static int file_reader_write(rdb_stream *s, const void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    rdb_stream_fail(s, "Write to a read-only stream");
-    return -1;
-}
-
-static int file_reader_flush(rdb_stream *s, int sync)
-{
-    (void)s;
-    (void)sync;
-    return 0;
-}
-
 /* ------------------------------------------------------------ writing */
 
 /* Writes all of p to the file, then fsyncs if fsync_every bytes have
@@ -130,14 +115,6 @@ static int file_write(rdb_stream *s, const void *buf, size_t len)
     return 0;
 }
 
-static int file_writer_read(rdb_stream *s, void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    rdb_stream_fail(s, "Read from a write-only stream");
-    return -1;
-}
-
 static int file_writer_flush(rdb_stream *s, int sync)
 {
     if (s->u.file.len && file_flush_buffer(s) < 0) return -1;
@@ -159,10 +136,10 @@ static void file_close(rdb_stream *s)
     s->u.file.buf = NULL;
 }
 
-static const rdb_stream_ops file_reader_ops = {file_read, file_reader_write, file_reader_flush,
-                                               file_close};
-static const rdb_stream_ops file_writer_ops = {file_writer_read, file_write, file_writer_flush,
-                                               file_close};
+static const rdb_stream_ops file_reader_ops = {file_read, rdb_stream_op_refuse_write,
+                                               rdb_stream_op_flush_nothing, file_close};
+static const rdb_stream_ops file_writer_ops = {rdb_stream_op_refuse_read, file_write,
+                                               file_writer_flush, file_close};
 
 static void file_init(rdb_stream *s, const rdb_stream_ops *ops, int fd)
 {

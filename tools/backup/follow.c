@@ -101,28 +101,8 @@ static int follow_read(rdb_stream *s, void *buf, size_t len)
     return 0;
 }
 
-static int follow_write(rdb_stream *s, const void *buf, size_t len)
-{
-    (void)buf;
-    (void)len;
-    rdb_stream_fail(s, "Write to a read-only stream");
-    return -1;
-}
-
-static int follow_flush(rdb_stream *s, int sync)
-{
-    (void)s;
-    (void)sync;
-    return 0;
-}
-
-static void follow_close_stream(rdb_stream *s)
-{
-    (void)s;
-}
-
-static const rdb_stream_ops follow_ops = {follow_read, follow_write, follow_flush,
-                                          follow_close_stream};
+static const rdb_stream_ops follow_ops = {follow_read, rdb_stream_op_refuse_write,
+                                          rdb_stream_op_flush_nothing, rdb_stream_op_close_nothing};
 
 int bk_follow_open(bk_follow *f, const char *path, uint64_t limit)
 {
