@@ -113,6 +113,13 @@ long long db_time_ms(void)
 int db_count(void) { return ks.count; }
 int db_valid_index(long long id) { return id >= 0 && id < ks.count; }
 long long db_size(int id) { return (long long)dict_size(ks.dbs[id].keys); }
+
+long long db_total_keys(void)
+{
+    long long n = 0;
+    for (int i = 0; i < ks.count; i++) n += db_size(i);
+    return n;
+}
 long long db_expires_count(int id) { return (long long)dict_size(ks.dbs[id].expires); }
 long long db_avg_ttl(int id) { return ks.dbs[id].avg_ttl; }
 

@@ -43,6 +43,8 @@ long long db_time_ms(void);
 int db_count(void);
 int db_valid_index(long long id);
 long long db_size(int id);
+/* Keys in every database together. */
+long long db_total_keys(void);
 long long db_expires_count(int id);
 long long db_avg_ttl(int id);
 

@@ -93,9 +93,9 @@ static struct bgsave {
     /* Loading. */
     loop *loop;
     int loading, serve_events;
-    /* A swapdb load: the old dataset serves clients while the new one loads;
-     * aside holds whichever of the two is not installed. */
-    int async_loading;
+    /* A swapdb load (async loading): the old dataset serves clients while
+     * the new one loads; aside holds whichever of the two is not installed,
+     * and is NULL otherwise. */
     db_keyspace *aside;
     long long loading_start;     /* Unix seconds */
     uint64_t loading_total, loading_done;
@@ -110,12 +110,8 @@ static struct bgsave {
     void *done_hook_data;
 } bg = {.last_bgsave_ok = 1, .save_time_start = -1, .save_time_last = -1};
 
-static long long bgsave_total_keys(void)
-{
-    long long n = 0;
-    for (int i = 0; i < db_count(); i++) n += db_size(i);
-    return n;
-}
+/* A load of any kind is running: one that answers -LOADING, or a swapdb one. */
+static int bgsave_any_load(void) { return bg.loading || bg.aside; }
 
 static long long bgsave_now_us(void)
 {
@@ -287,7 +283,7 @@ static int bgsave_start(void)
     bg.saves++;
     bg.dirty_before_bgsave = call_get_stats()->dirty;
     bg.lastbgsave_try = (long long)time(NULL);
-    bg.keys_total = bgsave_total_keys();
+    bg.keys_total = db_total_keys();
     bgsave_prepare_job(&bg.job);
     bg.job.opts.progress = bgsave_child_progress;
     str err = NULL;
@@ -341,7 +337,7 @@ static void bgsave_done(int exitcode, int bysignal, void *priv)
 
 int bgsave_start_for_replication(void)
 {
-    if (bg.loading || bg.async_loading) return -1;
+    if (bgsave_any_load()) return -1;
     return bgsave_start();
 }
 
@@ -350,7 +346,7 @@ int bgsave_settings_for_replication(rdb_aux *aux, rdb_save_opts *opts)
     if (bg.loading) return -1;
     bgsave_job job;
     bgsave_prepare_job(&job);
-    bg.keys_total = bgsave_total_keys();
+    bg.keys_total = db_total_keys();
     *aux = job.aux;
     *opts = job.opts;
     return 0;
@@ -410,7 +406,7 @@ static int bgsave_loading_gate(client *c, const command *cmd, void *data)
 {
     (void)data;
     int refused = bg.loading ? !(cmd->flags & CMD_LOADING)
-                             : bg.async_loading && (cmd->flags & CMD_NO_ASYNC_LOADING);
+                             : bg.aside && (cmd->flags & CMD_NO_ASYNC_LOADING);
     if (!refused) return 0;
     reply_error(c, "LOADING Redis is loading the dataset in memory");
     return -1;
@@ -487,7 +483,7 @@ static command bgsave_commands[] = {
  * as Redis does on average. */
 static long long bgsave_load_delay_us(void)
 {
-    long long keys = bgsave_total_keys();
+    long long keys = db_total_keys();
     long long added = keys - bg.load_keys_seen;
     bg.load_keys_seen = keys;
     if (bg.key_load_delay == 0 || added <= 0) return 0;
@@ -552,7 +548,6 @@ static db_keyspace *bgsave_load_begin(int async, uint64_t total, rdb_load_opts *
     opts->progress = bgsave_load_progress;
     memset(info, 0, sizeof(*info));
     bg.loading = !async;
-    bg.async_loading = async;
     bg.aside = async ? old : NULL;
     bg.loading_start = (long long)time(NULL);
     bg.loading_total = total;
@@ -566,9 +561,8 @@ static db_keyspace *bgsave_load_begin(int async, uint64_t total, rdb_load_opts *
  * the partial one is freed in the background; else the old one is. */
 static int bgsave_load_end(db_keyspace *old, int rc, const rdb_load_info *info)
 {
-    int async = bg.async_loading;
+    int async = bg.aside != NULL;
     bg.loading = 0;
-    bg.async_loading = 0;
     bg.aside = NULL;
     if (rc != 0) {
         db_exchange_all(old); /* old now holds the partial dataset */
@@ -676,7 +670,7 @@ int bgsave_load_at_startup(rdb_aux *aux)
 void bgsave_debug_reload(client *c)
 {
     int save = 1;
-    if (bg.loading || bg.async_loading) {
+    if (bgsave_any_load()) {
         reply_error(c, "LOADING Redis is loading the dataset in memory");
         return;
     }
@@ -773,7 +767,7 @@ static str bgsave_info(str s, void *data)
         "rdb_last_bgsave_time_sec:%lld\r\nrdb_current_bgsave_time_sec:%lld\r\n"
         "rdb_saves:%lld\r\nrdb_last_cow_size:%zu\r\nrdb_last_load_keys_expired:%lld\r\n"
         "rdb_last_load_keys_loaded:%lld\r\n",
-        bg.loading, bg.async_loading, st->current_cow_peak, st->current_cow_size, cow_age,
+        bg.loading, bg.aside != NULL, st->current_cow_peak, st->current_cow_size, cow_age,
         fork_perc, running ? st->current_keys_done : 0, running ? bg.keys_total : 0,
         call_get_stats()->dirty, running, bg.lastsave, bg.last_bgsave_ok ? "ok" : "err",
         bg.save_time_last, running ? (loop_now_ms() - st->start_ms) / 1000 : -1,
@@ -784,7 +778,7 @@ static str bgsave_info(str s, void *data)
                    "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
                    "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n"
                    "module_fork_last_cow_size:0\r\n");
-    return bg.loading || bg.async_loading ? bgsave_info_loading(s) : s;
+    return bgsave_any_load() ? bgsave_info_loading(s) : s;
 }
 
 void bgsave_register_info(void) { info_register("Persistence", 1, bgsave_info, NULL); }

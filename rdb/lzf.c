@@ -103,10 +103,11 @@ size_t lzf_compress(const void *in_data, size_t in_len, void *out_data, size_t o
 }
 
 /* Walks compressed data, checking every item against the input and the
- * output bounds; writes the output when out is not NULL. The output size,
- * or 0 when malformed or over out_len. */
-static size_t lzf_walk(const unsigned char *in, size_t in_len, unsigned char *out, size_t out_len)
+ * output bounds; writes the output when out is not NULL. */
+size_t lzf_decompress(const void *in_bytes, size_t in_len, void *out_bytes, size_t out_len)
 {
+    const unsigned char *in = in_bytes;
+    unsigned char *out = out_bytes;
     size_t ip = 0, op = 0;
     while (ip < in_len) {
         unsigned ctrl = in[ip++];
@@ -143,14 +144,4 @@ static size_t lzf_walk(const unsigned char *in, size_t in_len, unsigned char *ou
         op += len;
     }
     return op;
-}
-
-size_t lzf_decompress(const void *in, size_t in_len, void *out, size_t out_len)
-{
-    return lzf_walk(in, in_len, out, out_len);
-}
-
-size_t lzf_decompressed_size(const void *in, size_t in_len, size_t max)
-{
-    return lzf_walk(in, in_len, NULL, max);
 }

@@ -22,11 +22,8 @@
 size_t lzf_compress(const void *in, size_t in_len, void *out, size_t out_len);
 /* Decompresses into out: the decompressed size, or 0 when the input is
  * malformed (a run or reference cut short, a reference before the start)
- * or the output would exceed out_len. */
+ * or the output would exceed out_len. With out NULL it only measures:
+ * the same checks and result, nothing written. */
 size_t lzf_decompress(const void *in, size_t in_len, void *out, size_t out_len);
-/* The size in would decompress to, checking it as lzf_decompress does but
- * writing nothing: 0 when malformed or larger than max. Lets a reader
- * allocate only what the data really holds. */
-size_t lzf_decompressed_size(const void *in, size_t in_len, size_t max);
 
 #endif

@@ -31,14 +31,6 @@ void diskless_load_register_config(void)
                          NULL);
 }
 
-static long long diskless_dataset_keys(void)
-{
-    long long n = 0;
-    for (int i = 0; i < db_count(); i++)
-        n += db_size(i);
-    return n;
-}
-
 int diskless_load_choose(void)
 {
     dl.async = 0;
@@ -49,7 +41,7 @@ int diskless_load_choose(void)
                             "the socket into a new dataset while the old one serves clients");
         return 1;
     case DISKLESS_ON_EMPTY_DB: {
-        long long keys = diskless_dataset_keys();
+        long long keys = db_total_keys();
         if (keys == 0) {
             log_msg(LOG_NOTICE, "MASTER <-> REPLICA sync: repl-diskless-load on-empty-db: the "
                                 "dataset is empty, loading from the socket");
