@@ -475,17 +475,17 @@ str client_info_line(str s, client *c)
     for (int i = 0; i < c->argc; i++) argv_mem += str_len(c->argv[i]);
     size_t qbuf_alloc = str_alloc_size(c->querybuf);
     size_t omem = c->reply_bytes;
-    size_t tot = sizeof(client) + qbuf_alloc + omem + argv_mem + (c->buf ? CLIENT_REPLY_CHUNK : 0);
+    size_t rbs = c->buf ? CLIENT_REPLY_CHUNK : 0; /* the reply buffer, while allocated */
+    size_t tot = sizeof(client) + qbuf_alloc + omem + argv_mem + rbs;
     long long now = clients.now_ms;
     return str_cat_fmt(
         s,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 "
-        "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%d rbp=%zu "
+        "ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=0 rbs=%zu rbp=%zu "
         "obl=%zu oll=%zu omem=%zu tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
         (unsigned long long)c->id, c->addr, c->laddr, c->conn ? conn_fd(c->conn) : -1,
         c->name ? c->name : "", (now - c->ctime_ms) / 1000, (now - c->last_interaction_ms) / 1000,
-        flags, c->db, str_len(c->querybuf), str_avail(c->querybuf), argv_mem,
-        c->buf ? CLIENT_REPLY_CHUNK : 0,
+        flags, c->db, str_len(c->querybuf), str_avail(c->querybuf), argv_mem, rbs,
         c->querybuf_peak, c->bufpos, output_block_count(c), omem, tot, events,
         c->last_cmd ? c->last_cmd : "NULL", c->resp);
 }

@@ -261,16 +261,12 @@ def session(srv, commands, timeout=30.0):
     """Runs commands (tuples of arguments) in order on one fresh connection,
     authenticated first when srv.password is set; returns the replies (errors
     as RespError values, not raised)."""
-    if srv.password is not None:
-        return session_unauthenticated(srv, [("AUTH", srv.password)] + list(commands), timeout)[1:]
-    return session_unauthenticated(srv, commands, timeout)
-
-
-def session_unauthenticated(srv, commands, timeout=30.0):
+    auth = [("AUTH", srv.password)] if srv.password is not None else []
+    commands = auth + list(commands)
     with raw_connect(srv.port) as s:
         s.sendall(b"".join(encode_command(*c) for c in commands))
         reader = RespReader(s, timeout)
-        return [reader.read() for _ in commands]
+        return [reader.read() for _ in commands][len(auth):]
 
 
 def info_text(srv, *sections):

@@ -21,8 +21,8 @@ import random
 import socket
 import threading
 
-from conftest import (encode_command, info_fields, one, raise_nofile_limit, raw_connect,
-                      wait_until)
+from conftest import (RespReader, encode_command, info_fields, one, raise_nofile_limit,
+                      raw_connect, wait_until)
 
 MB = 1024 * 1024
 
@@ -146,18 +146,6 @@ def test_pipelining_without_reading_is_dropped_at_the_output_limit(make_tandem):
     bystander_served(srv)
 
 
-def read_reply(f):
-    """One RESP2 reply from a buffered socket file: bytes, int or str."""
-    line = f.readline()
-    kind, rest = line[:1], line[1:-2]
-    if kind == b"$":
-        n = int(rest)
-        return None if n < 0 else f.read(n + 2)[:-2]
-    if kind == b":":
-        return int(rest)
-    return rest.decode()
-
-
 def test_pipeline_of_big_replies_arrives_whole_and_in_order(make_tandem):
     srv = make_tandem()
     value = bytes(random.Random(1).randrange(256) for _ in range(4096))
@@ -171,9 +159,9 @@ def test_pipeline_of_big_replies_arrives_whole_and_in_order(make_tandem):
         sender = threading.Thread(target=s.sendall, args=(request,))
         sender.start()
         bystander_served(srv)  # while the pipeline's replies wait unread
-        f = s.makefile("rb")
+        reader = RespReader(s, 30)
         for i in range(4000):
-            reply = read_reply(f)
+            reply = reader.read()
             if i % 100 == 0:
                 assert reply == i // 100 + 1, f"reply {i}"
             else:
